@@ -1,0 +1,259 @@
+"""The records every stage passes on: snapshot resources, check results and their verdicts.
+
+A :class:`Resource` is one line of ``snapshot.jsonl.gz`` (DESIGN §3); a :class:`Result` is one line of
+``results.jsonl`` (one check evaluated against one resource). Both serialise to plain JSON-able dicts with
+:meth:`to_dict` and back with :meth:`from_dict`; the snapshot's canonical line form is :func:`canonical_json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+#: Region value of records that belong to no region (IAM users, the account record, S3's account settings).
+GLOBAL_REGION = "global"
+
+
+class Verdict(StrEnum):
+    """Outcome of one check on one resource. ``ERROR`` means "could not be evaluated", never "failed"."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    ERROR = "ERROR"
+
+
+class Severity(StrEnum):
+    """Check severity, ordered by :attr:`rank` (``critical`` highest)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """4 for critical down to 0 for info, for ``--fail-on`` comparisons."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+def canonical_json(obj: Any) -> str:
+    """One canonical JSON text: keys sorted, UTF-8 kept (no ``\\u`` escapes), no insignificant spaces.
+
+    The snapshot and results are hashed over these texts, so the hash does not depend on dict order.
+    """
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def finding_key(check_id: str, provider: str, account: str, region: str, resource_id: str) -> str:
+    """SHA-256 hex of (check ID, provider, account, region, resource ID), joined by U+001F.
+
+    Stable across scans: waivers, diffs, "failing since", SARIF fingerprints and baselines use it.
+    """
+    raw = "\x1f".join((check_id, provider, account, region, resource_id))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """A read that failed while collecting; the fields it left unknown cannot be judged.
+
+    ``field`` is a path inside the record's ``data`` (``"Policy"``, ``"CredentialReport.root"``), or ``"*"``
+    when the whole record (or a whole listing) is unknown. ``resource_type`` is set on scope records (account,
+    region) when a *listing* of that type failed there, so checks on that type report ERROR instead of
+    silently seeing no resources. ``call`` is ``service:Operation`` (``"s3:GetBucketPolicy"``); ``code`` the
+    API's error code (``"AccessDenied"``, ``"Throttling"``, ``"NotImplemented"``).
+    """
+
+    field: str
+    call: str
+    code: str
+    message: str
+    resource_type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"field": self.field, "call": self.call, "code": self.code, "message": self.message}
+        if self.resource_type is not None:
+            d["resource_type"] = self.resource_type
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CollectionError:
+        return cls(
+            field=str(d["field"]),
+            call=str(d.get("call", "")),
+            code=str(d.get("code", "")),
+            message=str(d.get("message", "")),
+            resource_type=d.get("resource_type"),
+        )
+
+    def covers(self, data_path: str) -> bool:
+        """True when this error leaves ``data_path`` (relative to ``data``, dotted) unknown.
+
+        ``"*"`` covers everything; ``"Policy"`` covers ``"Policy"`` and ``"Policy.Statement"``, and a need
+        for ``"Policy"`` is covered by an error on ``"Policy.Statement"`` too (part of it is unknown).
+        """
+        if self.field == "*":
+            return True
+        a, b = self.field, data_path
+        return a == b or b.startswith(a + ".") or b.startswith(a + "[") or a.startswith(b + ".")
+
+
+@dataclass
+class Resource:
+    """One collected resource: a snapshot line (DESIGN §3).
+
+    ``data`` keeps the cloud API's own field names and values; anything ismap-scan derives lives under
+    ``data["_derived"]``. "Not configured" answers are stored as ``None``. ``collected_at`` is ISO 8601 UTC
+    (``2026-11-30T01:02:03Z``) and is the "now" for time-based checks. ``redactions`` lists the paths
+    (``data.Tags[2].Value``) whose values were replaced before the record was written.
+    """
+
+    provider: str
+    account: str
+    region: str
+    type: str
+    id: str
+    name: str
+    collected_at: str
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[CollectionError] = field(default_factory=list)
+    redactions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "account": self.account,
+            "region": self.region,
+            "type": self.type,
+            "id": self.id,
+            "name": self.name,
+            "collected_at": self.collected_at,
+            "data": self.data,
+            "errors": [e.to_dict() for e in self.errors],
+            "redactions": list(self.redactions),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Resource:
+        """Build from a snapshot line's dict. Raises ``KeyError``/``TypeError`` on a malformed line."""
+        return cls(
+            provider=str(d["provider"]),
+            account=str(d["account"]),
+            region=str(d["region"]),
+            type=str(d["type"]),
+            id=str(d["id"]),
+            name=str(d.get("name") or d["id"]),
+            collected_at=str(d["collected_at"]),
+            data=dict(d.get("data") or {}),
+            errors=[CollectionError.from_dict(e) for e in d.get("errors") or []],
+            redactions=list(d.get("redactions") or []),
+        )
+
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        return (self.provider, self.account, self.region, self.type, self.id)
+
+
+@dataclass(frozen=True)
+class ControlRef:
+    """A check's mapping to one ISMAP control (objective or detailed control), ``full`` or ``partial``."""
+
+    id: str
+    coverage: str  # "full" | "partial"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "coverage": self.coverage}
+
+
+@dataclass
+class Result:
+    """One check evaluated against one resource: a line of ``results.jsonl``.
+
+    ``message`` says why (for ERROR: which check, expression or collection error). ``evidence`` maps each
+    evidence path of the check (``"data.Versioning.Status"``) to the value it had. ``title`` and
+    ``remediation`` are ``{"en": ..., "ja": ...}`` (remediation may add ``"url"``). ``collected_at`` is the
+    resource's collection time, so results are reproducible from the snapshot alone.
+    """
+
+    check_id: str
+    verdict: Verdict
+    severity: Severity
+    provider: str
+    account: str
+    region: str
+    resource_type: str
+    resource_id: str
+    resource_name: str
+    collected_at: str
+    message: str = ""
+    title: dict[str, str] = field(default_factory=dict)
+    remediation: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    controls: list[ControlRef] = field(default_factory=list)
+
+    @property
+    def finding_key(self) -> str:
+        return finding_key(self.check_id, self.provider, self.account, self.region, self.resource_id)
+
+    @property
+    def service(self) -> str:
+        """The ``<service>`` part of the check ID (``s3`` for ``aws.s3.bucket_versioning_enabled``)."""
+        parts = self.check_id.split(".")
+        return parts[1] if len(parts) > 2 else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check_id": self.check_id,
+            "verdict": self.verdict.value,
+            "severity": self.severity.value,
+            "provider": self.provider,
+            "account": self.account,
+            "region": self.region,
+            "resource_type": self.resource_type,
+            "resource_id": self.resource_id,
+            "resource_name": self.resource_name,
+            "collected_at": self.collected_at,
+            "finding_key": self.finding_key,
+            "message": self.message,
+            "title": dict(self.title),
+            "remediation": dict(self.remediation),
+            "evidence": self.evidence,
+            "controls": [c.to_dict() for c in self.controls],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Result:
+        """Build from a results.jsonl line's dict. Raises ``KeyError``/``ValueError`` on a malformed line."""
+        return cls(
+            check_id=str(d["check_id"]),
+            verdict=Verdict(d["verdict"]),
+            severity=Severity(d["severity"]),
+            provider=str(d["provider"]),
+            account=str(d["account"]),
+            region=str(d["region"]),
+            resource_type=str(d["resource_type"]),
+            resource_id=str(d["resource_id"]),
+            resource_name=str(d.get("resource_name") or d["resource_id"]),
+            collected_at=str(d.get("collected_at", "")),
+            message=str(d.get("message", "")),
+            title=dict(d.get("title") or {}),
+            remediation=dict(d.get("remediation") or {}),
+            evidence=dict(d.get("evidence") or {}),
+            controls=[ControlRef(str(c["id"]), str(c["coverage"])) for c in d.get("controls") or []],
+        )
+
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        return (self.check_id, self.provider, self.account, self.region, self.resource_id)
