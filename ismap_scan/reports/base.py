@@ -1,0 +1,142 @@
+"""What every report renderer shares: the scan metadata, the renderer base class and small text helpers.
+
+A renderer turns the scan's ``list[Result]`` into one file. As in Prowler's ``Output`` classes, each format
+is a class with two steps: :meth:`Renderer.transform` builds the format's in-memory document from the
+results (pure, easy to test) and :meth:`Renderer.write` puts that document on disk. Renderers never judge:
+verdicts, severities and control statuses arrive already decided.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import InputError
+from ..model import ControlRef, Result
+
+#: Languages the reports are written in (titles and remediation come from the checks in both).
+LANGUAGES = ("ja", "en")
+
+
+@dataclass
+class ReportMeta:
+    """Facts about the scan that the reports print beside the results.
+
+    - ``scan_id``: the scan folder name (``20261130T010203Z-1a2b3c4d``).
+    - ``tool_version``: ismap-scan's version; ``check_pack_hash``: SHA-256 hex of ``checks/`` + ``mappings/``;
+      ``catalog_version``: the ISMAP catalog folder used (``"2024-07"``).
+    - ``started_at`` / ``finished_at``: ISO 8601 UTC (``2026-11-30T01:02:03Z``); shown in ``time_zone``.
+    - ``scope``: ``{"providers": [...], "accounts": [...], "regions": [...]}`` (lists of strings).
+    - ``language``: ``"ja"`` or ``"en"``; ``time_zone``: an IANA zone name for displayed times.
+    - ``controls``: the mappings roll-up, each ``{"id", "title": {"en", "ja"}, "status",
+      "counts": {"PASS": n, ...}, "checks": [...]}``; ``None`` when no roll-up was made.
+    - ``unseen``: one line per thing the scan could not see
+      (``"aws 111122223333 ap-northeast-3: ec2:DescribeSecurityGroups AccessDenied"``).
+    - ``information_uri``: the project's home page for SARIF ``tool.driver.informationUri``; when ``None``
+      the installed package's ``Homepage`` URL is used, if it declares one.
+    """
+
+    scan_id: str
+    tool_version: str
+    check_pack_hash: str
+    catalog_version: str
+    started_at: str
+    finished_at: str
+    scope: dict[str, Any] = field(default_factory=dict)
+    language: str = "ja"
+    time_zone: str = "Asia/Tokyo"
+    controls: list[dict[str, Any]] | None = None
+    unseen: list[str] = field(default_factory=list)
+    information_uri: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise InputError(f"report language must be one of {', '.join(LANGUAGES)}, got {self.language!r}")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"unknown time zone {self.time_zone!r} (expected an IANA name such as Asia/Tokyo)")
+
+
+T = TypeVar("T")
+
+
+class Renderer(ABC, Generic[T]):
+    """One report format. Subclasses set :attr:`format` and :attr:`filename` and implement the two steps.
+
+    ``transform(results) -> T`` builds the document (a list of rows, a SARIF model, a text);
+    ``serialize(document) -> bytes`` encodes it; :meth:`write` stores it atomically, so an interrupted run
+    never leaves a half-written report that looks complete.
+    """
+
+    format: ClassVar[str]
+    filename: ClassVar[str]
+
+    def __init__(self, meta: ReportMeta) -> None:
+        self.meta = meta
+
+    @abstractmethod
+    def transform(self, results: Sequence[Result]) -> T:
+        """Build this format's document from ``results`` (already sorted by the engine)."""
+
+    @abstractmethod
+    def serialize(self, document: T) -> bytes:
+        """The file's exact bytes for ``document``."""
+
+    def write(self, document: T, path: Path) -> Path:
+        """Write ``document`` to ``path`` (replaced atomically); returns ``path``. Raises ``OSError``."""
+        atomic_write(path, self.serialize(document))
+        return path
+
+    def render(self, results: Sequence[Result], out_dir: Path) -> Path:
+        """``transform`` then ``write`` to ``out_dir / filename``; returns the file's path."""
+        return self.write(self.transform(results), Path(out_dir) / self.filename)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def localized(text: dict[str, str], lang: str, fallback: str = "") -> str:
+    """``text[lang]``, else the other language's text, else ``fallback`` (a check without a translation
+    still shows something rather than an empty cell)."""
+    if text.get(lang):
+        return text[lang]
+    for other in LANGUAGES:
+        if text.get(other):
+            return text[other]
+    return fallback
+
+
+def controls_text(controls: Sequence[ControlRef], labels: dict[str, str] | None = None) -> str:
+    """``"9.4.1 (full); 9.4.2 (partial)"``; ``labels`` maps ``full``/``partial`` to displayed words."""
+    labels = labels or {}
+    return "; ".join(f"{c.id} ({labels.get(c.coverage, c.coverage)})" for c in controls)
+
+
+def display_time(iso_utc: str, zone: str) -> str:
+    """An ISO 8601 UTC time shown in ``zone``: ``2026-11-30 10:02:03 JST``. Unparseable input comes back
+    unchanged, so a report still renders with whatever the metadata held."""
+    try:
+        moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return iso_utc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
