@@ -145,6 +145,9 @@ def load_config(path: str | Path | None, provider_models: dict[str, type[BaseMod
     if errors:
         raise InputErrors(errors)
     cfg.providers = settings
+    params_doc = (doc.get("checks") or {}).get("params")
+    if isinstance(params_doc, LineDict):
+        cfg.checks.params = params_doc  # same values, but keeps lines for the engine's override errors
     base = path.parent
     cfg.checks.dirs = [d if d.is_absolute() else base / d for d in cfg.checks.dirs]
     if not cfg.output.dir.is_absolute() and "output" in doc and "dir" in (doc.get("output") or {}):

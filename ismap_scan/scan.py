@@ -69,6 +69,7 @@ def build_checkset(cfg: ScanConfig, only_ids: list[str] | None = None) -> CheckS
         dirs=[checks_dir(), *cfg.checks.dirs],
         params=cfg.checks.params,
         known_types=known_resource_types(),
+        params_file=cfg.source,
     )
     include = list(cfg.checks.include) + list(only_ids or [])
     for pattern in include + list(cfg.checks.exclude):
@@ -133,7 +134,10 @@ def unseen_summary(resources: Iterable[Resource], limit: int = 200) -> list[str]
     lines = []
     for (provider, account, region, call, code), n in sorted(groups.items()):
         lines.append(f"{provider} {account} {region}: {call} {code} ({n} {'read' if n == 1 else 'reads'})")
-    return lines[:limit]
+    if len(lines) > limit:
+        rest = len(lines) - limit
+        lines = [*lines[:limit], f"... and {rest} more groups (see the errors in snapshot.jsonl.gz)"]
+    return lines
 
 
 def scope_of(resources: Iterable[Resource]) -> dict[str, Any]:

@@ -120,7 +120,7 @@ def validation_errors(
     errors: list[InputError] = []
     for err in exc.errors(include_url=False):
         loc = tuple(prefix) + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         key = format_loc(loc)

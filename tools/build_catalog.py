@@ -2,17 +2,18 @@
 
 Usage::
 
-    .venv/bin/python tools/build_catalog.py [--csv /work/shared/ismap/controls.csv] [--out mappings/ismap/2024-07/catalog.yaml]
+    .venv/bin/python tools/build_catalog.py [--csv /work/shared/ismap/controls.csv] \
+        [--out mappings/ismap/2024-07/catalog.yaml]
 
 The CSV lists every part, heading and item of the governance and management criteria, every clause, category
 and control objective of the controls criteria, and the detailed controls whose IDs are publicly confirmed
 (columns ``id, part, level, parent, title_ja, title_en, basic_statement_requirement, cloud_specific, edition,
-source``). English titles come from the CSV. Japanese titles come from the CSV where it has one; for clauses,
-categories, objectives and the listed detailed controls this script supplies short **unofficial** Japanese
-titles of our own (:data:`JA_TITLES`); the rest (governance/management headings and items) stay empty. The
-official wording arrives only with an imported Attached Table 3 (``ismap-scan catalog import``).
+source``). English titles come from the CSV. Japanese titles come from the CSV where it has one; for
+governance/management headings, clauses, categories, objectives and the listed detailed controls this script
+supplies short **unofficial** Japanese titles of our own (:data:`JA_TITLES`); governance/management items stay
+empty. The official wording arrives only with an imported Attached Table 3 (``ismap-scan catalog import``).
 
-The output is deterministic (CSV order, fixed key order), so re-running it on the same CSV gives the same file.
+The output is deterministic (CSV order, fixed key order): re-running it on the same CSV gives the same file.
 """
 
 from __future__ import annotations
@@ -31,17 +32,52 @@ DEFAULT_OUT = REPO / "mappings" / "ismap" / "2024-07" / "catalog.yaml"
 
 VERSION = "2024-07"
 SOURCE = (
-    "ISMAP control criteria structure as far as public sources show it: English reference translation of the "
-    "2022-04-01 revision, ISMAP portal FAQ, published summaries of the 2023-10, 2024-07 and 2024-08 revisions "
-    "(see each control's source). Not the official Attached Table 3."
+    "ISMAP control criteria structure as far as public sources show it: English reference translation of "
+    "the 2022-04-01 revision, ISMAP portal FAQ, published summaries of the 2023-10, 2024-07 and 2024-08 "
+    "revisions (see each control's source). Not the official Attached Table 3."
 )
 NOTE = (
     "English titles are short paraphrases. Japanese titles are unofficial, written for this project, except "
     "where a control's source names title_ja. Official text comes only from an imported Attached Table 3."
 )
 
-#: Unofficial Japanese titles (our own short wording) for clauses, categories, objectives and detailed controls.
+#: Unofficial Japanese titles (our own short wording): headings, clauses, categories, objectives, detailed.
 JA_TITLES: dict[str, str] = {
+    # governance and management criteria: headings (items stay empty until an official table is imported)
+    "3.1": "情報セキュリティガバナンスのプロセス",
+    "3.1.1": "ガバナンスプロセスの概要",
+    "3.1.2": "評価",
+    "3.1.3": "指示",
+    "3.1.4": "モニタリング",
+    "3.1.5": "コミュニケーション",
+    "3.1.6": "保証",
+    "4.4": "情報セキュリティマネジメントの確立",
+    "4.4.1": "組織の役割、責任及び権限",
+    "4.4.2": "組織とその状況の理解",
+    "4.4.3": "利害関係者のニーズと期待",
+    "4.4.4": "ISMSの適用範囲の決定",
+    "4.4.5": "方針と目的の確立",
+    "4.4.6": "リスクと機会への取組み",
+    "4.4.7": "情報セキュリティリスクアセスメント",
+    "4.4.8": "情報セキュリティリスク対応",
+    "4.5": "情報セキュリティマネジメントの導入と運用",
+    "4.5.1": "資源",
+    "4.5.2": "力量と認識",
+    "4.5.3": "コミュニケーション（ISMS）",
+    "4.5.4": "運用の計画と管理",
+    "4.5.5": "リスクアセスメントとリスク対応の実施",
+    "4.6": "監視、レビュー及び改善",
+    "4.6.1": "有効性の継続的改善",
+    "4.6.2": "パフォーマンス評価",
+    "4.6.3": "マネジメントレビュー",
+    "4.7": "維持と改善（是正処置）",
+    "4.7.1": "不適合と是正処置",
+    "4.8": "文書化した情報",
+    "4.8.1": "文書化した情報（一般）",
+    "4.8.2": "文書の作成、更新及び管理",
+    "4.9": "クラウド利用者を含む利害関係者とのリスクコミュニケーション",
+    "4.9.1": "リスクコミュニケーションの計画",
+    "4.9.2": "リスクコミュニケーションの実施",
     # clauses
     "5": "情報セキュリティのための方針群",
     "6": "情報セキュリティのための組織",
@@ -286,7 +322,10 @@ def build(csv_path: Path) -> dict[str, Any]:
                     "part": row["part"],
                     "level": row["level"],
                     "parent": parent,
-                    "title": {"en": row["title_en"].strip(), "ja": row["title_ja"].strip() or JA_TITLES.get(cid, "")},
+                    "title": {
+                        "en": row["title_en"].strip(),
+                        "ja": row["title_ja"].strip() or JA_TITLES.get(cid, ""),
+                    },
                     "basic_statement_requirement": _flag(row["basic_statement_requirement"], cid, "bsr"),
                     "cloud_specific": _flag(row["cloud_specific"], cid, "cloud_specific"),
                     "edition": row["edition"],
@@ -296,14 +335,20 @@ def build(csv_path: Path) -> dict[str, Any]:
     unknown = set(JA_TITLES) - seen
     if unknown:
         raise ValueError(f"JA_TITLES names IDs not in the CSV: {sorted(unknown)}")
-    return {"version": VERSION, "source": SOURCE, "ja_titles": "unofficial", "note": NOTE, "controls": controls}
+    return {
+        "version": VERSION,
+        "source": SOURCE,
+        "ja_titles": "unofficial",
+        "note": NOTE,
+        "controls": controls,
+    }
 
 
 def render(doc: dict[str, Any]) -> str:
     header = (
         "# Generated by tools/build_catalog.py from controls.csv; do not edit by hand (re-run the script).\n"
-        "# Japanese titles are unofficial (ja_titles: unofficial); official text comes only from an imported\n"
-        "# Attached Table 3 (ismap-scan catalog import).\n"
+        "# Japanese titles are unofficial (ja_titles: unofficial); official text comes only from an\n"
+        "# imported Attached Table 3 (ismap-scan catalog import).\n"
     )
     body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120, default_flow_style=False)
     return header + body

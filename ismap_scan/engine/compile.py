@@ -14,7 +14,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jmespath
-from jmespath.exceptions import JMESPathError
+from jmespath.exceptions import (
+    EmptyExpressionError,
+    IncompleteExpressionError,
+    JMESPathError,
+    LexerError,
+    ParseError,
+)
 from jmespath.parser import ParsedResult
 
 from .functions import known_function_arity
@@ -65,7 +71,7 @@ def json_literal(value: Any) -> str:
 
 
 def bind_params(expr: str, values: Mapping[str, Any]) -> str:
-    """Replace each ``$name`` token with the JSON literal of ``values[name]``. Raises ``KeyError`` if unknown."""
+    """Replace each ``$name`` token by the JSON literal of ``values[name]``; ``KeyError`` if undeclared."""
     out: list[str] = []
     last = 0
     for start, end, name in param_tokens(expr):
@@ -88,14 +94,27 @@ def _functions_used(node: Any) -> Iterator[tuple[str, int]]:
             yield from _functions_used(child)
 
 
+def _describe_parse_error(exc: JMESPathError) -> str:
+    """JMESPath's reason with a column (of the bound expression), on one line."""
+    if isinstance(exc, LexerError):
+        return f"{exc.message} at column {exc.lexer_position}"
+    if isinstance(exc, IncompleteExpressionError):
+        return f"incomplete expression (ends at column {exc.lex_position})"
+    if isinstance(exc, ParseError):
+        return f"{exc.msg} at column {exc.lex_position}, token {exc.token_value!r}"
+    if isinstance(exc, EmptyExpressionError):
+        return "empty expression"
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def compile_expression(expr: str) -> ParsedResult:
     """Parse an already-bound expression; unknown functions and wrong argument counts are refused here
     rather than on the first record. Raises :class:`ExpressionError` with JMESPath's own reason."""
     try:
         parsed = jmespath.compile(expr)
     except JMESPathError as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ExpressionError(f"invalid JMESPath: {first_line}") from None
+        raise ExpressionError(f"invalid JMESPath: {_describe_parse_error(exc)}") from None
     arity = known_function_arity()
     for name, nargs in _functions_used(parsed.parsed):
         if name not in arity:

@@ -5,31 +5,33 @@ make no sense (an unparsable CIDR or timestamp); the engine turns a raise into a
 verdict. Time is never read from the clock: :func:`days_since` measures against the record's
 ``collected_at``, so re-evaluating an old snapshot gives the verdicts it gave then.
 
-=====================================  ===========================================================================
-``cidr_is_public(cidr)``               ``true`` when the network is ``/0`` in its family (``0.0.0.0/0``, ``::/0``),
-                                       i.e. "any address". Host bits are ignored (``0.0.0.0/0`` = ``1.2.3.4/0``).
-                                       ``null`` → ``false``. Narrower public ranges are *not* reported: a rule for
-                                       one partner's address is a decision, "anyone" is the finding.
-``port_in(from, to, ports)``           ``true`` when any port of ``ports`` (an array or one number) lies in the
-                                       inclusive range ``[from, to]``. AWS writes "all ports" as ``-1`` or leaves
-                                       the bounds out (``IpProtocol: "-1"``), so a ``null`` or ``-1`` bound means
-                                       0 (from) / 65535 (to). ``ports`` ``null`` or empty → ``false``. The function
-                                       does not know the protocol: filter on ``IpProtocol`` first (ICMP rules
-                                       carry ICMP type/code in these fields).
-``days_since(ts)``                     whole days (floor) from the ISO 8601 timestamp ``ts`` to the record's
-                                       ``collected_at``; negative when ``ts`` is later. ``null``, ``""``,
-                                       ``"N/A"``, ``"no_information"`` and ``"not_supported"`` (IAM credential
-                                       report placeholders) → ``null``. A timestamp without zone is UTC.
-``to_number_or_null(v)``               a number for a number or a numeric string, else ``null`` (booleans too).
-``parse_json(s)``                      a JSON text parsed; ``null`` → ``null``; a non-string is returned as is
-                                       (documents in snapshots are already parsed).
-``statement_list(policy)``             a policy document's ``Statement`` as a list (IAM allows one object or a
-                                       list); ``null`` policy or no ``Statement`` → ``[]``. A string is parsed.
-``contains_any(a, b)``                 ``true`` when any element of ``a`` is in ``b``; a non-array ``a`` counts as
-                                       ``[a]``; ``null`` counts as ``[]``.
-``as_list(v)``                         ``v`` if it is an array, ``[]`` for ``null``, else ``[v]`` (IAM ``Action``,
-                                       ``Resource`` and ``Principal`` values may be a string or a list).
-=====================================  ===========================================================================
+Functions (argument types as JMESPath names them):
+
+``cidr_is_public(cidr)``
+    ``true`` when the network is ``/0`` in its family (``0.0.0.0/0``, ``::/0``): "any address". Host bits
+    are ignored. ``null`` → ``false``. Narrower public ranges are *not* reported: a rule for one partner's
+    address is a decision, "anyone" is the finding.
+``port_in(from, to, ports)``
+    ``true`` when any port of ``ports`` (an array or one number) lies in the inclusive range
+    ``[from, to]``. AWS writes "all ports" as ``-1`` or leaves the bounds out (``IpProtocol: "-1"``), so a
+    ``null`` or ``-1`` bound means 0 (from) / 65535 (to). ``ports`` ``null`` or empty → ``false``. It does
+    not know the protocol: filter on ``IpProtocol`` first (ICMP rules carry ICMP type/code there).
+``days_since(ts)``
+    whole days (floor) from the ISO 8601 timestamp ``ts`` to the record's ``collected_at``; negative when
+    ``ts`` is later. ``null``, ``""``, ``"N/A"``, ``"no_information"`` and ``"not_supported"`` (IAM
+    credential report placeholders) → ``null``. A timestamp without a zone is UTC.
+``to_number_or_null(v)``
+    a number for a number or a numeric string, else ``null`` (booleans too).
+``parse_json(s)``
+    a JSON text parsed; a non-string (``null``, an already parsed document) is returned as is.
+``statement_list(policy)``
+    a policy document's ``Statement`` as a list (IAM allows one object or a list); ``null`` policy or no
+    ``Statement`` → ``[]``. A JSON string is parsed first.
+``contains_any(a, b)``
+    ``true`` when any element of ``a`` is in ``b``; a non-array ``a`` counts as ``[a]``, ``null`` as ``[]``.
+``as_list(v)``
+    ``v`` if it is an array, ``[]`` for ``null``, else ``[v]`` (IAM ``Action``, ``Resource`` and
+    ``Principal`` values may be a string or a list).
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ class CheckFunctions(functions.Functions):
 
 
 def known_function_arity() -> dict[str, int | None]:
-    """Function name → number of arguments (``None`` for variadic), builtins included; for load-time checks."""
+    """Function name → argument count (``None``: variadic), builtins included; for load-time checks."""
     out: dict[str, int | None] = {}
     for name, spec in CheckFunctions.FUNCTION_TABLE.items():
         signature = spec["signature"]

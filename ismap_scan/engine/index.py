@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from ..model import CollectionError, Resource
 
@@ -29,12 +30,16 @@ class SnapshotIndex:
 
     def __init__(self, records: Iterable[Resource]) -> None:
         self.records: list[Resource] = list(records)
+        #: Per-evaluation cache for Python checks' derived lookups (see ``CheckContext.memo``).
+        self.memo: dict[Any, Any] = {}
         self._accounts: dict[tuple[str, str], Resource] = {}
         self._regions: dict[tuple[str, str, str], Resource] = {}
         self._by_type: dict[str, list[Resource]] = defaultdict(list)
         self._by_type_account: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         # (resource type, account) -> [(scope record, error)]
-        self._listing_errors: dict[tuple[str, str], list[tuple[Resource, CollectionError]]] = defaultdict(list)
+        self._listing_errors: dict[tuple[str, str], list[tuple[Resource, CollectionError]]] = defaultdict(
+            list
+        )
         for rec in self.records:
             self._by_type[rec.type].append(rec)
             self._by_type_account[(rec.type, rec.account)].append(rec)

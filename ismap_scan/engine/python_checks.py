@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..model import CollectionError, Resource, Severity, Verdict
 from .index import SnapshotIndex
 
 ENTRY_POINT_GROUP = "ismap_scan.checks"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,14 @@ class CheckContext:
         """
         self._allowed(resource_type)
         return self._index.of_type(resource_type, account)
+
+    def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """``factory()`` computed once per evaluation for ``key`` (e.g. an ARN → policy-record map), so a
+        join does not rescan the snapshot for every record. Keys should start with the check ID."""
+        if key not in self._index.memo:
+            self._index.memo[key] = factory()
+        value: T = self._index.memo[key]
+        return value
 
     def listing_errors(self, resource_type: str, account: str | None = None) -> list[CollectionError]:
         """Errors of failed listings of ``resource_type`` (on scope records): an empty ``records()`` answer
@@ -202,7 +212,9 @@ def load_entry_points(eps: Iterable[EntryPoint] | None = None) -> tuple[list[Loa
         try:
             instance = obj()
         except Exception as exc:
-            problems.append(f"entry point {ep.name} = {ep.value}: cannot instantiate: {type(exc).__name__}: {exc}")
+            problems.append(
+                f"entry point {ep.name} = {ep.value}: cannot instantiate: {type(exc).__name__}: {exc}"
+            )
             continue
         file, line, digest = _source_info(obj)
         dist = getattr(ep, "dist", None)

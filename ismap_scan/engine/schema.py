@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, St
 
 from ..model import Severity
 
-#: ``<provider>.<service>.<what_must_hold>``: lower-case snake parts, e.g. ``aws.s3.bucket_versioning_enabled``.
+#: ``<provider>.<service>.<what_must_hold>`` in lower-case snake parts (``aws.s3.bucket_versioning_enabled``).
 CHECK_ID_RE = re.compile(r"^([a-z][a-z0-9]*)\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
 #: ``<provider>.<service>[.<type>]`` or ``<provider>.account`` / ``<provider>.region``.
 RESOURCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*)+$")
@@ -27,7 +27,7 @@ PARAM_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 def _check_needs_path(value: str) -> str:
     if not NEEDS_RE.match(value):
         raise ValueError(
-            f"needs path {value!r} must be data.<Field>, account.<Field> or region.<Field> (dotted field names)"
+            f"needs path {value!r} must be data.<Field>, account.<Field> or region.<Field> (dotted names)"
         )
     return value
 

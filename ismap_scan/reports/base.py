@@ -32,9 +32,10 @@ class ReportMeta:
     - ``scan_id``: the scan folder name (``20261130T010203Z-1a2b3c4d``).
     - ``tool_version``: ismap-scan's version; ``check_pack_hash``: SHA-256 hex of ``checks/`` + ``mappings/``;
       ``catalog_version``: the ISMAP catalog folder used (``"2024-07"``).
-    - ``started_at`` / ``finished_at``: ISO 8601 UTC (``2026-11-30T01:02:03Z``); shown in ``time_zone``.
-    - ``scope``: ``{"providers": [...], "accounts": [...], "regions": [...]}`` (lists of strings).
-    - ``language``: ``"ja"`` or ``"en"``; ``time_zone``: an IANA zone name for displayed times.
+    - ``started_at`` / ``finished_at``: ISO 8601 UTC (``2026-11-30T01:02:03Z``); shown in ``timezone``.
+    - ``scope``: ``{"providers": [...], "accounts": ..., "regions": ...}``; accounts and regions are either
+      lists of strings or ``{provider: [...]}`` (as ``ismap_scan.scan.scope_of`` gives them).
+    - ``language``: ``"ja"`` or ``"en"``; ``timezone``: an IANA zone name for displayed times.
     - ``controls``: the mappings roll-up, each ``{"id", "title": {"en", "ja"}, "status",
       "counts": {"PASS": n, ...}, "checks": [...]}``; ``None`` when no roll-up was made.
     - ``unseen``: one line per thing the scan could not see
@@ -51,7 +52,7 @@ class ReportMeta:
     finished_at: str
     scope: dict[str, Any] = field(default_factory=dict)
     language: str = "ja"
-    time_zone: str = "Asia/Tokyo"
+    timezone: str = "Asia/Tokyo"
     controls: list[dict[str, Any]] | None = None
     unseen: list[str] = field(default_factory=list)
     information_uri: str | None = None
@@ -60,9 +61,11 @@ class ReportMeta:
         if self.language not in LANGUAGES:
             raise InputError(f"report language must be one of {', '.join(LANGUAGES)}, got {self.language!r}")
         try:
-            ZoneInfo(self.time_zone)
+            ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"unknown time zone {self.time_zone!r} (expected an IANA name such as Asia/Tokyo)")
+            raise InputError(
+                f"unknown time zone {self.timezone!r} (expected an IANA name such as Asia/Tokyo)"
+            ) from None
 
 
 T = TypeVar("T")
@@ -128,6 +131,16 @@ def controls_text(controls: Sequence[ControlRef], labels: dict[str, str] | None 
     """``"9.4.1 (full); 9.4.2 (partial)"``; ``labels`` maps ``full``/``partial`` to displayed words."""
     labels = labels or {}
     return "; ".join(f"{c.id} ({labels.get(c.coverage, c.coverage)})" for c in controls)
+
+
+def scope_text(value: Any) -> str:
+    """A scope entry as one line: ``["a", "b"]`` → ``"a, b"``; ``{"aws": ["1", "2"]}`` → ``"aws: 1, 2"``
+    (providers separated by ``"; "``); anything else ``str()``-ed. Empty gives ``""``."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {scope_text(v)}" for k, v in value.items() if v)
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def display_time(iso_utc: str, zone: str) -> str:

@@ -68,8 +68,8 @@ def read_results(path: str | Path) -> list[Result]:
             continue
         try:
             results.append(_parse_line(line))
-        except ValueError as exc:
-            errors.append(InputError(str(exc), file=path, line=number))
+        except _LineError as exc:
+            errors.append(InputError(exc.detail, file=path, line=number, check=exc.check))
             if len(errors) >= _MAX_REPORTED_ERRORS:
                 errors.append(InputError("further lines not checked", file=path))
                 break
@@ -80,23 +80,33 @@ def read_results(path: str | Path) -> list[Result]:
     return results
 
 
+class _LineError(Exception):
+    """What is wrong with one line (``detail``) and, when the line names one, its check."""
+
+    def __init__(self, detail: str, check: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.check = check
+
+
 def _parse_line(line: str) -> Result:
-    """One line to a :class:`Result`; raises ``ValueError`` whose text says what was expected."""
+    """One line to a :class:`Result`; raises :class:`_LineError` saying what was expected."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        raise _LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object (one result), got {type(obj).__name__}")
+        raise _LineError(f"expected a JSON object (one result), got {type(obj).__name__}")
+    check = obj["check_id"] if isinstance(obj.get("check_id"), str) else None
     problems = _shape_problems(obj)
     if problems:
-        where = f"check {obj['check_id']}: " if isinstance(obj.get("check_id"), str) else ""
-        raise ValueError(where + "; ".join(problems))
+        raise _LineError("; ".join(problems), check)
     result = Result.from_dict(obj)
     if "finding_key" in obj and obj["finding_key"] != result.finding_key:
-        raise ValueError(
-            f"check {result.check_id}: finding_key {obj['finding_key']!r} does not match the key of "
-            "(check_id, provider, account, region, resource_id); was the line edited?"
+        raise _LineError(
+            f"finding_key {obj['finding_key']!r} does not match the key of "
+            "(check_id, provider, account, region, resource_id); was the line edited?",
+            check,
         )
     return result
 

@@ -17,7 +17,7 @@ import jinja2
 
 from ..model import Result, Severity, Verdict
 from ..paths import templates_dir
-from .base import Renderer, controls_text, display_time, localized
+from .base import Renderer, controls_text, display_time, localized, scope_text
 
 TEMPLATE = "summary.md.j2"
 
@@ -98,7 +98,9 @@ LABELS: dict[str, dict[str, str]] = {
         "counts": "結果",
         "checks": "チェック数",
         "unseen": "このスキャンで確認できなかった範囲",
-        "unseen_intro": "以下は収集時に読み取れませんでした。これらに対するチェックは合格ではなく ERROR です。",
+        "unseen_intro": (
+            "以下は収集時に読み取れませんでした。これらに対するチェックは合格ではなく ERROR です。"
+        ),
         "no_unseen": "収集漏れの報告はありません。",
         "full": "完全",
         "partial": "部分",
@@ -137,16 +139,22 @@ CONTROL_STATUS_LABELS: dict[str, dict[str, str]] = {
 
 # Characters with a meaning in CommonMark/GFM inline text or tables. Backslash-escaping any ASCII
 # punctuation is always literal in CommonMark, so over-escaping is harmless; under-escaping is not.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+# "(" and ")" are left alone: they only form a link after "]", which is escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~&])")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\u0085\u2028\u2029]")
 # A list marker at the start of a list item's text ("- x", "1. x") would nest a list.
-_LEADING_MARKER = re.compile(r"^(\s*)(-|\d+(?=[.)]))")
+_LEADING_MARKER = re.compile(r"^(\s*)(-|\d+\.)(?=\s|$)")
+
+
+def _escape_marker(match: re.Match[str]) -> str:
+    marker = match.group(2)
+    return match.group(1) + ("\\-" if marker == "-" else marker[:-1] + "\\.")
 
 
 def md_cell(text: object) -> str:
     """``text`` safe inside a Markdown table cell: special characters backslash-escaped, line breaks
     shown as ``<br>`` (the only line break a GFM cell can hold)."""
-    escaped = _LEADING_MARKER.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", str(text)))
+    escaped = _LEADING_MARKER.sub(_escape_marker, _MD_SPECIAL.sub(r"\\\1", str(text)))
     return _LINE_BREAKS.sub("<br>", escaped)
 
 
@@ -208,13 +216,13 @@ class MarkdownRenderer(Renderer[str]):
                 "tool_version": meta.tool_version,
                 "check_pack_hash": meta.check_pack_hash,
                 "catalog_version": meta.catalog_version,
-                "started_at": display_time(meta.started_at, meta.time_zone),
-                "finished_at": display_time(meta.finished_at, meta.time_zone),
+                "started_at": display_time(meta.started_at, meta.timezone),
+                "finished_at": display_time(meta.finished_at, meta.timezone),
                 "started_at_utc": meta.started_at,
                 "finished_at_utc": meta.finished_at,
             },
             "scope": [
-                (labels[key], ", ".join(str(v) for v in meta.scope.get(key) or []) or labels["none"])
+                (labels[key], scope_text(meta.scope.get(key)) or labels["none"])
                 for key in ("providers", "accounts", "regions")
             ],
             "totals": [(VERDICT_LABELS[lang][v.value], verdicts.get(v, 0)) for v in Verdict],
@@ -255,8 +263,6 @@ class MarkdownRenderer(Renderer[str]):
             "id": str(control.get("id", "")),
             "title": localized(control.get("title") or {}, lang),
             "status": CONTROL_STATUS_LABELS[lang].get(status, status),
-            "counts": ", ".join(
-                f"{verdict_labels.get(k, k)} {n}" for k, n in counts.items() if n
-            ) or "-",
+            "counts": ", ".join(f"{verdict_labels.get(k, k)} {n}" for k, n in counts.items() if n) or "-",
             "checks": str(len(control.get("checks") or [])),
         }

@@ -1,4 +1,4 @@
-"""The demo AWS estate as data: a fictional Japanese SaaS company ("jp-saas") with a known mix of good and bad settings.
+"""The demo AWS estate as data: a fictional Japanese SaaS company ("jp-saas") with good and bad settings.
 
 Nothing here talks to AWS; :mod:`ismap_scan.demo.aws.seed` turns an :class:`Estate` into API calls, and
 :mod:`ismap_scan.demo.aws.expected` states the verdict every check must give for the named resources.
@@ -11,8 +11,8 @@ Scale: :func:`build_estate` adds ``scale`` copies of a "fleet" (tenant buckets, 
 volumes, developer users, app instances). Every fleet item is a renamed copy of a named core item (its
 ``template``), so its ground truth is the template's.
 
-The names, people and tags are invented. No real account ID, key or secret appears; the one "secret-looking"
-Lambda variable is an obviously fake value, there to show redaction.
+The names, people and tags are invented. No real account ID, key or secret appears; the "secret-looking"
+Lambda variables (``DB_PASSWORD``, ``API_TOKEN``) hold obviously fake values, there to show redaction.
 """
 
 from __future__ import annotations
@@ -101,7 +101,20 @@ class PasswordPolicySpec:
 # ----------------------------------------------------------------------------------------------- S3
 
 #: S3 public access block shapes: all four flags, the two ACL flags only, or none.
-PAB_FULL = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+PAB_FULL = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+#: The account-level block: only BlockPublicAcls, switched on after the legacy public buckets existed. It
+#: stops new public ACLs but does not ignore existing ones, so public ACL grants still count.
+ACCOUNT_PAB = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": False,
+    "BlockPublicPolicy": False,
+    "RestrictPublicBuckets": False,
+}
 PAB_ACLS_ONLY = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -292,7 +305,10 @@ def _core() -> Estate:
                 {
                     "Effect": "Allow",
                     "Action": ["s3:GetObject", "s3:ListBucket"],
-                    "Resource": ["arn:aws:s3:::jp-saas-prod-customer-data", "arn:aws:s3:::jp-saas-prod-customer-data/*"],
+                    "Resource": [
+                        "arn:aws:s3:::jp-saas-prod-customer-data",
+                        "arn:aws:s3:::jp-saas-prod-customer-data/*",
+                    ],
                 }
             ],
         },
@@ -304,7 +320,11 @@ def _core() -> Estate:
             "Version": "2012-10-17",
             "Statement": [
                 {"Effect": "Allow", "Action": ["ecs:UpdateService", "ecr:*"], "Resource": "*"},
-                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::jp-saas-prod-static-assets/*"},
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::jp-saas-prod-static-assets/*",
+                },
             ],
         },
         "CI/CD deployment",
@@ -335,7 +355,12 @@ def _core() -> Estate:
             keys=(AccessKeySpec(age_days=200),),
         ),
         # Batch user: key older than 90 days but used today (rotation fails, recent use passes).
-        UserSpec("legacy-batch", "data", groups=("readonly-auditors",), keys=(AccessKeySpec(age_days=120, used=True),)),
+        UserSpec(
+            "legacy-batch",
+            "data",
+            groups=("readonly-auditors",),
+            keys=(AccessKeySpec(age_days=120, used=True),),
+        ),
         # Left the company: MFA on, but the password has not been used for 120 days.
         UserSpec(
             "yamamoto.retired",
@@ -499,7 +524,10 @@ def _core() -> Estate:
             "PostgreSQL from the app tier",
             "platform",
             "prod",
-            ingress=(Rule("tcp", 5432, 5432, source_sg="jp-saas-prod-web-sg"), Rule("tcp", 5432, 5432, cidr="10.0.0.0/16")),
+            ingress=(
+                Rule("tcp", 5432, 5432, source_sg="jp-saas-prod-web-sg"),
+                Rule("tcp", 5432, 5432, cidr="10.0.0.0/16"),
+            ),
         ),
         SecurityGroupSpec(
             "jp-saas-prod-internal-ssh-sg",
@@ -551,7 +579,9 @@ def _core() -> Estate:
         ),
     ]
     volumes = [
-        VolumeSpec("jp-saas-prod-db-data", "primary", "platform", "prod", 100, True, "alias/jp-saas-prod-data"),
+        VolumeSpec(
+            "jp-saas-prod-db-data", "primary", "platform", "prod", 100, True, "alias/jp-saas-prod-data"
+        ),
         VolumeSpec("jp-saas-prod-legacy-scratch", "primary", "data", "prod", 50, False),
         VolumeSpec("jp-saas-dr-db-data", "secondary", "platform", "prod", 100, True),
         VolumeSpec("jp-saas-stg-scratch", "secondary", "data", "staging", 20, False),
@@ -580,7 +610,16 @@ def _core() -> Estate:
             public_ip=True,
             security_groups=("jp-saas-prod-bastion-sg",),
         ),
-        InstanceSpec("jp-saas-legacy-report", "secondary", "data", "staging", "default", None, "optional", public_ip=True),
+        InstanceSpec(
+            "jp-saas-legacy-report",
+            "secondary",
+            "data",
+            "staging",
+            "default",
+            None,
+            "optional",
+            public_ip=True,
+        ),
         InstanceSpec(
             "jp-saas-stg-worker",
             "secondary",
@@ -604,10 +643,22 @@ def _core() -> Estate:
         ),
     ]
     keys = [
-        KmsKeySpec("alias/jp-saas-prod-data", "primary", "security", "prod", rotation=True, policy="public-conditional"),
+        KmsKeySpec(
+            "alias/jp-saas-prod-data",
+            "primary",
+            "security",
+            "prod",
+            rotation=True,
+            policy="public-conditional",
+        ),
         KmsKeySpec("alias/jp-saas-legacy", "secondary", "security", "prod", rotation=False),
         KmsKeySpec(
-            "alias/jp-saas-token-signing", "primary", "security", "prod", key_spec="RSA_2048", key_usage="SIGN_VERIFY"
+            "alias/jp-saas-token-signing",
+            "primary",
+            "security",
+            "prod",
+            key_spec="RSA_2048",
+            key_usage="SIGN_VERIFY",
         ),
         KmsKeySpec("alias/jp-saas-partner-share", "tertiary", "data", "prod", rotation=True, policy="public"),
         KmsKeySpec("alias/jp-saas-retired", "tertiary", "security", "prod", enabled=False),
@@ -664,7 +715,7 @@ def _core() -> Estate:
             reuse_prevention=5,
             max_age_days=180,
         ),
-        account_pab=PAB_ACLS_ONLY,
+        account_pab=ACCOUNT_PAB,
         policies=[s3_read, deploy],
         groups=groups,
         users=users,
@@ -682,7 +733,12 @@ def _core() -> Estate:
 
 # Fleet: per unit of scale, renamed copies of these templates (round-robin). Copies keep every setting.
 _FLEET_BUCKETS = ("jp-saas-prod-customer-data", "jp-saas-stg-uploads", "jp-saas-marketing-site")
-_FLEET_SGS = ("jp-saas-prod-web-sg", "jp-saas-prod-internal-ssh-sg", "jp-saas-stg-mysql-sg", "jp-saas-dev-app-sg")
+_FLEET_SGS = (
+    "jp-saas-prod-web-sg",
+    "jp-saas-prod-internal-ssh-sg",
+    "jp-saas-stg-mysql-sg",
+    "jp-saas-dev-app-sg",
+)
 _FLEET_VOLUMES = ("jp-saas-prod-db-data", "jp-saas-prod-legacy-scratch", "jp-saas-stg-scratch")
 _FLEET_USERS = ("tanaka.hiroshi", "suzuki.yuki", "watanabe.aiko", "kobayashi.mai")
 _FLEET_INSTANCES = ("jp-saas-prod-api-1", "jp-saas-stg-worker")
@@ -700,12 +756,17 @@ def _copies(items: list[Any], templates: tuple[str, ...], count: int, start: int
 
 
 def build_estate(scale: int = 1) -> Estate:
-    """The core estate plus ``scale`` fleets (:data:`FLEET_SIZES` copies each). Raises ``ValueError`` if scale < 1."""
+    """The core estate plus ``scale`` fleets (:data:`FLEET_SIZES` copies each).
+
+    Raises ``ValueError`` if scale < 1.
+    """
     if scale < 1:
         raise ValueError(f"scale must be >= 1, got {scale}")
     e = _core()
     total = {k: v * scale for k, v in FLEET_SIZES.items()}
-    e.buckets += _copies(e.buckets, _FLEET_BUCKETS, total["buckets"], 0, lambda t, n: f"jp-saas-tenant-{n:04d}-{t[8:]}")
+    e.buckets += _copies(
+        e.buckets, _FLEET_BUCKETS, total["buckets"], 0, lambda t, n: f"jp-saas-tenant-{n:04d}-{t[8:]}"
+    )
     e.security_groups += _copies(
         e.security_groups, _FLEET_SGS, total["security_groups"], 0, lambda t, n: f"{t[:-3]}-svc{n:04d}-sg"
     )

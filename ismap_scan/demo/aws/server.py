@@ -18,6 +18,7 @@ cheap and works without the ``demo`` extra installed.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape
 
 #: The example account the demo estate lives in (AWS documentation's example ID, never a real account).
 DEMO_ACCOUNT_ID = "111122223333"
@@ -105,20 +107,21 @@ class MotoHandle:
 def start_moto(account_id: str = DEMO_ACCOUNT_ID, *, verbose: bool = False) -> MotoHandle:
     """Start a moto server on 127.0.0.1, port chosen by the OS, serving account ``account_id``.
 
-    ``verbose=False`` also sets the ``werkzeug`` logger to WARNING (no per-request lines on stderr).
+    ``verbose=False`` also quiets the ``werkzeug`` logger (no per-request lines or tracebacks on stderr).
 
     Returns at once (the socket is bound and listening; startup takes a few ms, the first EC2 call ~1.7 s
     while moto builds its backend). Sets ``os.environ["MOTO_ACCOUNT_ID"]`` until :meth:`MotoHandle.stop`.
     Raises ``ModuleNotFoundError`` when ``moto[server]`` is not installed (``pip install ismap-scan[demo]``).
     """
-    from moto.server import ThreadedMotoServer  # lazy: moto pulls in Flask and every backend module
+    server_cls = _server_class()  # lazy: moto pulls in Flask and every backend module
 
     if not verbose:
-        # werkzeug logs every request to stderr unless its logger has a level; the demo and tests want quiet.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # werkzeug logs every request (and every moto traceback) to stderr unless its logger has a level;
+        # the demo and tests want quiet, and unimplemented actions come back as NotImplemented errors anyway.
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     saved = os.environ.get("MOTO_ACCOUNT_ID")
     os.environ["MOTO_ACCOUNT_ID"] = account_id
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=verbose)
+    server = server_cls(ip_address="127.0.0.1", port=0, verbose=verbose)
     try:
         server.start()
     except BaseException:
@@ -131,6 +134,61 @@ def start_moto(account_id: str = DEMO_ACCOUNT_ID, *, verbose: bool = False) -> M
     return MotoHandle(
         endpoint=f"http://{host}:{port}", account_id=account_id, _server=server, _saved_account_env=saved
     )
+
+
+class _NotImplementedAsAwsError:
+    """WSGI middleware: an action moto lacks raises ``NotImplementedError`` out of its app, which werkzeug
+    turns into an HTML 500 that botocore cannot parse. Answer an AWS-shaped ``NotImplemented`` error (HTTP
+    501, not retried) instead, in JSON for JSON protocols and in XML that the query, ec2 and rest-xml
+    parsers all read, so collectors record ``code: NotImplemented``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            return self.app(environ, start_response)
+        except NotImplementedError as exc:
+            message = f"moto: {exc}"
+            ctype = str(environ.get("CONTENT_TYPE", ""))
+            if "json" in ctype:
+                body = json.dumps({"__type": "NotImplemented", "message": message}).encode()
+                ctype = "application/x-amz-json-1.1"
+            else:
+                err = f"<Error><Code>NotImplemented</Code><Message>{escape(message)}</Message></Error>"
+                body = (
+                    f"<ErrorResponse>{err}<Errors>{err}</Errors><RequestId>moto</RequestId></ErrorResponse>"
+                ).encode()
+                ctype = "text/xml"
+            headers = [
+                ("Content-Type", ctype),
+                ("Content-Length", str(len(body))),
+                ("x-amzn-ErrorType", "NotImplemented"),
+            ]
+            start_response("501 Not Implemented", headers)
+            return [body]
+
+
+def _server_class() -> type[Any]:
+    """``ThreadedMotoServer`` whose WSGI app is wrapped in :class:`_NotImplementedAsAwsError`.
+
+    Mirrors ``ThreadedMotoServer._server_entry`` of moto 5.x (the app and werkzeug server it builds).
+    """
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    class _Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = _NotImplementedAsAwsError(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return _Server
 
 
 @contextmanager
