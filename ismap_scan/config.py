@@ -39,8 +39,7 @@ from .errors import InputError, InputErrors
 from .model import Severity
 from .yamlutil import LineDict, load_yaml, validation_errors
 
-#: Report formats this version can write (``--format``).
-KNOWN_FORMATS = ("jsonl", "md", "csv", "sarif")
+#: Formats written when neither the config nor ``--format`` names any.
 DEFAULT_FORMATS = ["jsonl", "md", "csv", "sarif"]
 FailOn = Literal["critical", "high", "medium", "low", "info", "none"]
 
@@ -94,12 +93,17 @@ class ScanConfig(_Strict):
 
 
 def validate_formats(formats: list[str]) -> list[str]:
-    """Lower-cased, de-duplicated formats. Raises ``ValueError`` naming an unknown format."""
+    """Lower-cased, de-duplicated formats. Raises ``ValueError`` naming an unknown format.
+
+    The known formats are the report renderers' (:data:`ismap_scan.reports.FORMATS`).
+    """
+    from .reports import FORMATS  # lazy: renderers import Jinja2 and the SARIF models
+
     out: list[str] = []
     for f in formats:
         f = f.strip().lower()
-        if f not in KNOWN_FORMATS:
-            raise ValueError(f"unknown format {f!r} (known: {', '.join(KNOWN_FORMATS)})")
+        if f not in FORMATS:
+            raise ValueError(f"unknown format {f!r} (known: {', '.join(FORMATS)})")
         if f not in out:
             out.append(f)
     return out

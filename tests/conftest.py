@@ -19,7 +19,12 @@ from typing import Any
 
 import pytest
 
-from ismap_scan.demo.aws.server import FAKE_CREDENTIALS_ENV, MotoHandle, s3control_host_prefix_hook, start_moto
+from ismap_scan.demo.aws.server import (
+    FAKE_CREDENTIALS_ENV,
+    MotoHandle,
+    s3control_host_prefix_hook,
+    start_moto,
+)
 from ismap_scan.providers.aws.settings import AwsSettings
 
 TEST_REGIONS = ("ap-northeast-1", "us-east-1")
@@ -35,7 +40,13 @@ def _fake_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     missing = tmp_path_factory.getbasetemp() / "no-aws-config"
     monkeypatch.setenv("AWS_CONFIG_FILE", str(missing))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(missing))
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -59,7 +59,9 @@ def counter() -> Iterator[ConnectionCounter]:
 
 
 def _guarded_client(service: str, endpoint: str) -> Any:
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     install_guard(session)
     cfg = Config(retries={"total_max_attempts": 1}, connect_timeout=1, read_timeout=1)  # type: ignore[typeddict-unknown-key]
     return session.client(service, endpoint_url=endpoint, config=cfg)
@@ -81,7 +83,13 @@ def test_permitted_read_reaches_the_wire(counter: ConnectionCounter) -> None:
         (
             "ec2",
             "authorize_security_group_ingress",
-            {"GroupId": "sg-0123456789abcdef0", "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"},
+            {
+                "GroupId": "sg-0123456789abcdef0",
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "CidrIp": "0.0.0.0/0",
+            },
         ),
         ("secretsmanager", "get_secret_value", {"SecretId": "db"}),
         ("kms", "decrypt", {"CiphertextBlob": b"x"}),
@@ -90,7 +98,9 @@ def test_permitted_read_reaches_the_wire(counter: ConnectionCounter) -> None:
         ("iam", "delete_user", {"UserName": "alice"}),
     ],
 )
-def test_refused_before_sending(counter: ConnectionCounter, service: str, method: str, kwargs: dict[str, Any]) -> None:
+def test_refused_before_sending(
+    counter: ConnectionCounter, service: str, method: str, kwargs: dict[str, Any]
+) -> None:
     client = _guarded_client(service, counter.endpoint)
     with pytest.raises(ReadOnlyViolation) as info:
         getattr(client, method)(**kwargs)

@@ -95,7 +95,9 @@ def test_declaration_is_well_formed(loader_session: botocore.session.Session, rt
         service = d.service or rtype.service
         shape = loader_session.get_service_model(service).operation_model(d.operation).input_shape
         members = set(shape.members) if shape is not None else set()
-        assert set(d.params) <= members, f"{rtype.name}: {d.operation} has no parameter {set(d.params) - members}"
+        assert set(d.params) <= members, (
+            f"{rtype.name}: {d.operation} has no parameter {set(d.params) - members}"
+        )
         if d.each:
             stack.append(d.each)
     if rtype.list_operation:

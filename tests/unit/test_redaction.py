@@ -98,7 +98,9 @@ def test_identifier_fields_are_not_secrets() -> None:
         "AccessKeys": [{"AccessKeyId": EXAMPLE_KEY_ID, "Status": "Active"}],
         "Arn": "arn:aws:iam::111122223333:user/alice",
         "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
-        "Policy": {"Statement": [{"Resource": "arn:aws:secretsmanager:us-east-1:111122223333:secret:token-AbC"}]},
+        "Policy": {
+            "Statement": [{"Resource": "arn:aws:secretsmanager:us-east-1:111122223333:secret:token-AbC"}]
+        },
     }
     new, paths = redact_data("aws.iam.user", data, RULES)
     assert new == data and paths == []

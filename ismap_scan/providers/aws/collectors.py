@@ -197,13 +197,14 @@ def record_id(ctx: ScanContext, rtype: ResourceType, item: Mapping[str, Any], re
     return rtype.id.format_map(fields)
 
 
-def record_name(rtype: ResourceType, item: Mapping[str, Any], fallback: str) -> str:
-    """The display name (``rtype.name_path`` on the item), else ``fallback``."""
+def record_name(rtype: ResourceType, item: Mapping[str, Any], rid: str) -> str:
+    """The display name: ``rtype.name_path`` on the item, else the last ``/`` part of the ID
+    (``vol-0abc`` for an untagged volume; moto omits ``PolicyName`` in authorization details), else the ID."""
     if rtype.name_path:
         value = search(rtype.name_path, item)
         if isinstance(value, str) and value:
             return value
-    return fallback
+    return rid.rsplit("/", 1)[-1] or rid
 
 
 def _parse(kind: str | None, value: Any) -> Any:
@@ -282,7 +283,9 @@ def run_detail(
         if isinstance(elements, list):
             for i, element in enumerate(elements):
                 if isinstance(element, dict):
-                    run_detail(ctx, svc, region, detail.each, element, element, errors, f"{prefix}{name}[{i}].")
+                    run_detail(
+                        ctx, svc, region, detail.each, element, element, errors, f"{prefix}{name}[{i}]."
+                    )
 
 
 def describe_item(

@@ -121,7 +121,9 @@ def install_guard(session: Any, allowed: Collection[tuple[str, str]] | None = No
     events = getattr(session, "events", None)
     if events is None:
         events = session.get_component("event_emitter")
-    events.register("provide-client-params", make_guard_handler(allowed), unique_id="ismap-scan-read-only-guard")
+    events.register(
+        "provide-client-params", make_guard_handler(allowed), unique_id="ismap-scan-read-only-guard"
+    )
 
 
 def install_guard_on_client(client: Any, allowed: Collection[tuple[str, str]] | None = None) -> None:

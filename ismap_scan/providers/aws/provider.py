@@ -14,6 +14,7 @@ Constructing the provider and :meth:`AwsProvider.resource_types` do not import b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -128,7 +129,7 @@ class _AccountScan:
         self.records: list[Resource] = []
         self.seen: dict[str, set[str]] = {}
         self.report: Any = None
-        self._pending: dict[Future[Any], Callable[[Any], None]] = {}
+        self._pending: dict[Future[Any], tuple[str, Callable[[Any], None]]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------------
@@ -136,8 +137,7 @@ class _AccountScan:
     def _submit(self, description: str, fn: Callable[[], Any], then: Callable[[Any], None]) -> None:
         assert self._pool is not None
         self.progress.add_total(1)
-        fut = self._pool.submit(fn)
-        self._pending[fut] = lambda result: (then(result), self.progress.advance(description))
+        self._pending[self._pool.submit(fn)] = (description, then)
 
     def _scope_record(self, rtype: T.ResourceType, item: dict[str, Any], region: str) -> Resource:
         rid = record_id(self.ctx, rtype, item, region)
@@ -163,7 +163,9 @@ class _AccountScan:
             try:
                 self._submit(
                     "aws account",
-                    lambda: describe_item(self.ctx, T.ACCOUNT, {"AccountId": self.ctx.account}, GLOBAL_REGION),
+                    lambda: describe_item(
+                        self.ctx, T.ACCOUNT, {"AccountId": self.ctx.account}, GLOBAL_REGION
+                    ),
                     self._account_done,
                 )
                 self._submit(
@@ -193,8 +195,9 @@ class _AccountScan:
         while self._pending:
             done, _ = wait(list(self._pending), return_when=FIRST_COMPLETED)
             for fut in done:
-                then = self._pending.pop(fut)
+                description, then = self._pending.pop(fut)
                 then(fut.result())  # job functions never raise except ReadOnlyViolation (a defect)
+                self.progress.advance(description)
 
     # -- callbacks (calling thread) ---------------------------------------------------------------------------
 
@@ -235,8 +238,8 @@ class _AccountScan:
                 continue  # unknown region: nothing to ask it
             self._submit(
                 f"aws region {name}",
-                lambda item=dict(record.data), r=name: describe_item(self.ctx, T.REGION, item, r),
-                lambda described, r=name: self._region_done(r, described),
+                functools.partial(describe_item, self.ctx, T.REGION, dict(record.data), name),
+                functools.partial(self._region_done, name),
             )
 
     def _region_done(self, name: str, described: Resource) -> None:
@@ -279,7 +282,9 @@ class _AccountScan:
             except KeyError as exc:
                 call = f"{rtype.service}:{rtype.list_operation}"
                 scope.errors.append(
-                    CollectionError("*", call, "MalformedItem", f"item without {exc}", resource_type=rtype.name)
+                    CollectionError(
+                        "*", call, "MalformedItem", f"item without {exc}", resource_type=rtype.name
+                    )
                 )
                 continue
             if key in seen:
@@ -287,7 +292,7 @@ class _AccountScan:
             seen.add(key)
             self._submit(
                 f"{rtype.name} {key}",
-                lambda item=item: self._describe(rtype, item, region, scope),
+                functools.partial(self._describe, rtype, item, region, scope),
                 self._described,
             )
 
