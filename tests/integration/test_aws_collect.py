@@ -455,7 +455,7 @@ def test_throttling_retried_then_recorded_on_the_region(moto_endpoint: str) -> N
     assert not [r for r in records if r.type == "aws.ec2.security_group"]
 
 
-def test_unreachable_region_is_one_error(aws_settings: AwsSettings) -> None:
+def test_unreachable_region_is_one_error_per_wanted_type(aws_settings: AwsSettings) -> None:
     def hook(session: Any) -> None:
         def refuse(request: Any, **_: Any) -> None:
             if b"/ap-northeast-1/" in request.headers.get("Authorization", b""):
@@ -466,7 +466,9 @@ def test_unreachable_region_is_one_error(aws_settings: AwsSettings) -> None:
     records = collect(aws_settings, [hook], resource_types={"aws.ec2.security_group", "aws.kms.key"})
     apne1 = one(records, "aws.region", region="ap-northeast-1")
     assert [(e.field, e.code, e.resource_type) for e in apne1.errors] == [
-        ("*", "EndpointConnectionError", None)
+        ("*", "EndpointConnectionError", None),
+        ("*", "EndpointConnectionError", "aws.ec2.security_group"),
+        ("*", "EndpointConnectionError", "aws.kms.key"),
     ]
     assert not [r for r in records if r.region == "ap-northeast-1" and r.type != "aws.region"]
     assert [r for r in records if r.region == "us-east-1" and r.type == "aws.ec2.security_group"]

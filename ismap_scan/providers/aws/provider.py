@@ -249,6 +249,13 @@ class _AccountScan:
             # Every probe failed to reach the region: one error on its record, no further calls there.
             first = details[0]
             record.errors.append(CollectionError("*", first.call, first.code, first.message))
+            # One listing error per regional type too, so every check on those types reports ERROR for this
+            # region instead of silently seeing no resources there.
+            for rtype in self.wanted:
+                if rtype.scope == "region":
+                    record.errors.append(
+                        CollectionError("*", first.call, first.code, first.message, resource_type=rtype.name)
+                    )
             return
         record.data.update(described.data)
         record.errors.extend(described.errors)
