@@ -22,6 +22,7 @@ Example::
       timezone: Asia/Tokyo
     fail_on: high                                       # a severity, or "none"
     catalog: "2024-07"
+    assertion: ./assertion.yaml                         # optional: the statement (言明書) for the roll-up
 
 Unknown keys, wrong types and bad values raise :class:`~ismap_scan.errors.InputErrors` naming the file, the
 line and the key. Provider blocks are validated by each provider's own settings model.
@@ -40,7 +41,7 @@ from .model import Severity
 from .yamlutil import LineDict, load_yaml, validation_errors
 
 #: Formats written when neither the config nor ``--format`` names any.
-DEFAULT_FORMATS = ["jsonl", "md", "csv", "sarif"]
+DEFAULT_FORMATS = ["jsonl", "md", "csv", "sarif", "html"]
 FailOn = Literal["critical", "high", "medium", "low", "info", "none"]
 
 
@@ -89,6 +90,7 @@ class ScanConfig(_Strict):
     output: OutputConfig = Field(default_factory=OutputConfig)
     fail_on: FailOn = "info"
     catalog: str = "2024-07"
+    assertion: Path | None = None  # assertion.yaml (言明書), relative to this file; see ismap_scan/ismap/assertion.py
     source: Path | None = None
 
 
@@ -154,6 +156,8 @@ def load_config(path: str | Path | None, provider_models: dict[str, type[BaseMod
         cfg.checks.params = params_doc  # same values, but keeps lines for the engine's override errors
     base = path.parent
     cfg.checks.dirs = [d if d.is_absolute() else base / d for d in cfg.checks.dirs]
+    if cfg.assertion is not None and not cfg.assertion.is_absolute():
+        cfg.assertion = base / cfg.assertion
     if not cfg.output.dir.is_absolute() and "output" in doc and "dir" in (doc.get("output") or {}):
         cfg.output.dir = base / cfg.output.dir
     cfg.source = path

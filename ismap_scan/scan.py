@@ -17,7 +17,9 @@ from typing import Any
 from . import __version__
 from .config import ScanConfig
 from .engine import CheckSet, evaluate, load_checks
-from .errors import InputError
+from .errors import InputError, IsmapScanError
+from .ismap.assertion import load_for_scan
+from .ismap.rollup import controls_document
 from .mappings import load_catalog, load_check_map, rollup
 from .model import GLOBAL_REGION, Resource, Result, Severity, Verdict
 from .paths import checks_dir
@@ -59,12 +61,16 @@ def known_resource_types() -> set[str]:
     return types
 
 
-def build_checkset(cfg: ScanConfig, only_ids: list[str] | None = None) -> CheckSet:
+def build_checkset(
+    cfg: ScanConfig, only_ids: list[str] | None = None, providers: list[str] | None = None
+) -> CheckSet:
     """Load bundled + configured checks, bind params, and apply the config's selection.
 
-    ``only_ids`` (from ``--checks``) adds to ``checks.include``. Raises :class:`InputError` when the selection
-    names no existing check or nothing is left.
+    ``only_ids`` (from ``--checks``) adds to ``checks.include``. ``providers`` limits the checks to those
+    providers (default: the configured ones; none configured = all). Raises :class:`InputError` when the
+    selection names no existing check or nothing is left.
     """
+    wanted_providers = set(providers if providers is not None else cfg.providers)
     checks = load_checks(
         dirs=[checks_dir(), *cfg.checks.dirs],
         params=cfg.checks.params,
@@ -85,7 +91,7 @@ def build_checkset(cfg: ScanConfig, only_ids: list[str] | None = None) -> CheckS
             continue
         if Severity(c.severity).rank < cfg.checks.min_severity.rank:
             continue
-        if c.id.split(".")[0] not in cfg.providers and cfg.providers:
+        if wanted_providers and c.id.split(".")[0] not in wanted_providers:
             continue
         selected.append(c.id)
     if not selected:
@@ -116,17 +122,24 @@ def collect(
         try:
             for record in provider.collect(opts, progress):
                 out.resources.append(record)
-        except InputError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - keep what was collected; the failure is reported
-            log.exception("provider %s failed", name)
+        except IsmapScanError:
+            raise  # configuration or credentials: nothing sensible was collected, exit with the message
+        except Exception as exc:  # keep what was collected; the failure is in the manifest and summary
+            log.debug("provider %s failed", name, exc_info=True)
             out.provider_failures[name] = f"{type(exc).__name__}: {exc}"
     out.finished_at = utc_now()
     return out
 
 
-def unseen_summary(resources: Iterable[Resource], limit: int = 200) -> list[str]:
-    """Human-readable lines for what collection could not read, grouped by call and error code."""
+def unseen_summary(
+    resources: Iterable[Resource], limit: int = 200, provider_failures: dict[str, str] | None = None
+) -> list[str]:
+    """Human-readable lines for what collection could not read, grouped by call and error code.
+
+    A provider that stopped early (``provider_failures``: name → reason) comes first: everything it had not
+    yet collected is unseen.
+    """
+    head = [f"{name}: collection stopped early: {why}" for name, why in sorted((provider_failures or {}).items())]
     groups: Counter[tuple[str, str, str, str, str]] = Counter()
     for r in resources:
         for e in r.errors:
@@ -137,7 +150,7 @@ def unseen_summary(resources: Iterable[Resource], limit: int = 200) -> list[str]
     if len(lines) > limit:
         rest = len(lines) - limit
         lines = [*lines[:limit], f"... and {rest} more groups (see the errors in snapshot.jsonl.gz)"]
-    return lines
+    return head + lines
 
 
 def scope_of(resources: Iterable[Resource]) -> dict[str, Any]:
@@ -186,14 +199,22 @@ def evaluate_and_report(
     started_at: str,
     finished_at: str,
     formats: list[str],
+    *,
+    unseen: list[str] | None = None,
+    demo: bool = False,
 ) -> tuple[list[Result], list[Path], list[dict[str, Any]]]:
-    """Evaluate, roll up controls, write results.jsonl, controls.json and the reports into ``folder``."""
+    """Evaluate, roll up controls, write results.jsonl, controls.json and the reports into ``folder``.
+
+    ``unseen`` overrides the collection-gap lines computed from the records (the caller adds provider
+    failures); ``demo`` marks the reports as coming from the demo estate.
+    """
     check_map = load_check_map(cfg.catalog)
     catalog = load_catalog(cfg.catalog)
     results = evaluate(resources, checks, check_map)
     write_results(folder / RESULTS_FILE, results)
-    controls = [c.to_dict() for c in rollup(results, check_map, catalog)]
-    write_json(folder / CONTROLS_FILE, {"catalog": cfg.catalog, "controls": controls})
+    assertion = load_for_scan(cfg.assertion, catalog, set(check_map) | set(checks.ids()))
+    controls = [c.to_dict() for c in rollup(results, check_map, catalog, assertion)]
+    write_json(folder / CONTROLS_FILE, controls_document(catalog, controls, assertion))
     meta = ReportMeta(
         scan_id=scan_id,
         tool_version=__version__,
@@ -205,7 +226,9 @@ def evaluate_and_report(
         language=cfg.output.lang,
         timezone=cfg.output.timezone,
         controls=controls,
-        unseen=unseen_summary(resources),
+        assertion=assertion.summary() if assertion else None,
+        unseen=unseen if unseen is not None else unseen_summary(resources),
+        demo=demo,
     )
     fmts = [f for f in formats if f != "jsonl"]
     reports = write_reports(results, folder, fmts, meta) if fmts else []
@@ -225,6 +248,7 @@ def write_manifest(
     snapshot: FileDigest | None,
     source_snapshot: dict[str, Any] | None = None,
     provider_failures: dict[str, str] | None = None,
+    unseen: list[str] | None = None,
     demo: bool = False,
 ) -> dict[str, Any]:
     """Write ``manifest.json``: versions, scope, times, and the SHA-256 of every file in the folder."""
@@ -255,6 +279,7 @@ def write_manifest(
         ),
         "source_snapshot": source_snapshot,
         "provider_failures": provider_failures or {},
+        "unseen": unseen if unseen is not None else unseen_summary(resources),
         "files": files,
     }
     write_json(folder / MANIFEST_FILE, manifest)

@@ -16,5 +16,8 @@ echo "== ruff check";  .venv/bin/ruff check .
 echo "== ruff format"; .venv/bin/ruff format --check .
 echo "== mypy";        .venv/bin/mypy
 echo "== pytest"
+# The evidence store's PostgreSQL tests use the server CI machines run on 127.0.0.1:5432 (trust auth);
+# without this variable they are skipped with a visible reason.
+export ISMAP_SCAN_TEST_POSTGRES_URL=${ISMAP_SCAN_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 # Exit code 5 (no tests collected) is a failure like any other non-zero code.
 .venv/bin/python -m pytest -q "$@"

@@ -37,6 +37,10 @@ def _fake_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # Scans store evidence by default: keep it in a per-test folder, never the user's data directory.
+    monkeypatch.setenv("ISMAP_SCAN_DATA_DIR", str(tmp_path_factory.mktemp("ismap-data")))
+    monkeypatch.delenv("ISMAP_SCAN_STORE", raising=False)
+    monkeypatch.delenv("ISMAP_SCAN_SIGNING_KEY", raising=False)
     missing = tmp_path_factory.getbasetemp() / "no-aws-config"
     monkeypatch.setenv("AWS_CONFIG_FILE", str(missing))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(missing))

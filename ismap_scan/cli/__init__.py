@@ -33,7 +33,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 # Command modules register their commands on `cli` (import for the side effect, in help order).
-from . import checks_cmds, scan_cmds  # noqa: E402, F401
+from . import checks_cmds, ci_cmds, doctor_cmds, evidence_cmds, ismap_cmds, scan_cmds  # noqa: E402, F401
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,8 +16,17 @@ from ..errors import InputError, IsmapScanError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err_console = Console(stderr=True)
-out_console = Console()
+def _console(stderr: bool) -> Console:
+    # Piped or CI output has no terminal width; rich would fall back to 80 columns and wrap every table
+    # cell. Use a wide page there instead (COLUMNS, when set, still wins). No file is bound, so the console
+    # follows sys.stdout / sys.stderr when a test runner swaps them.
+    stream = sys.stderr if stderr else sys.stdout
+    wide = None if stream.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(stderr=stderr, width=wide)
+
+
+err_console = _console(stderr=True)
+out_console = _console(stderr=False)
 
 
 # ---------------------------------------------------------------- shared options
@@ -54,12 +64,74 @@ def output_options(f: F) -> F:
     return f
 
 
+def assertion_option(f: F) -> F:
+    return click.option(
+        "--assertion",
+        "assertion_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="assertion.yaml (言明書) for the control roll-up (default: the config's assertion key).",
+    )(f)
+
+
 def fail_on_option(f: F) -> F:
     return click.option(
         "--fail-on",
         type=click.Choice(["critical", "high", "medium", "low", "info", "none"]),
         help="Exit 3 when a FAIL at or above this severity exists (default: info, i.e. any FAIL).",
     )(f)
+
+
+def checks_dir_option(f: F) -> F:
+    """``--checks-dir DIR`` (repeatable): a team's YAML checks, loaded beside the bundled ones."""
+    return click.option(
+        "--checks-dir",
+        "checks_dirs",
+        multiple=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Folder of your own YAML checks (<provider>/<service>.yaml) loaded beside the bundled ones; "
+        "repeatable. Adds to the config's checks.dirs; IDs must not repeat a bundled check's.",
+    )(f)
+
+
+def add_checks_dirs(cfg: Any, dirs: tuple[Path, ...] | list[Path] | None) -> None:
+    """Append ``--checks-dir`` folders (absolute, each once) to ``cfg.checks.dirs``."""
+    for d in dirs or ():
+        folder = Path(d).resolve()
+        if folder not in cfg.checks.dirs:
+            cfg.checks.dirs.append(folder)
+
+
+def notify_options(f: F) -> F:
+    """``--notify URL`` (repeatable; env ``ISMAP_SCAN_NOTIFY``), ``--notify-format``, ``--baseline`` (ismap_scan.ci)."""
+    f = click.option(
+        "--baseline",
+        help="For --notify: baseline results.jsonl or scan folder, or 'previous' (newest earlier scan in OUT).",
+    )(f)
+    f = click.option(
+        "--notify-format",
+        type=click.Choice(["auto", "json", "slack"]),
+        default="auto",
+        help="Webhook payload: json, slack, or auto (slack for hooks.slack.com).",
+    )(f)
+    f = click.option(
+        "--notify",
+        "notify_urls",
+        multiple=True,
+        envvar="ISMAP_SCAN_NOTIFY",
+        help="Webhook URL that receives the new-failure summary (env ISMAP_SCAN_NOTIFY; space-separated).",
+    )(f)
+    return f
+
+
+def store_options(f: F) -> F:
+    """``--store URL`` / ``--no-store``: where the scan is kept as evidence (see ``ismap_scan.evidence``)."""
+    f = click.option("--no-store", is_flag=True, help="Do not keep this scan in the evidence store.")(f)
+    f = click.option(
+        "--store",
+        metavar="URL",
+        help="Evidence store: sqlite:///PATH or postgresql://... (default: SQLite in the data dir).",
+    )(f)
+    return f
 
 
 def scope_options(f: F) -> F:
@@ -76,6 +148,11 @@ def scope_options(f: F) -> F:
     )(f)
     f = click.option(
         "--checks", "check_ids", multiple=True, help="Comma list of check IDs or patterns (aws.s3.*)."
+    )(f)
+    f = click.option(
+        "--sakura-api-root",
+        metavar="URL",
+        help="Sakura Cloud IaaS API root (default https://secure.sakura.ad.jp/cloud/zone); private endpoints, tests.",
     )(f)
     return f
 
@@ -168,15 +245,20 @@ def _apply_overrides(
     if wanted:
         cfg.providers = {n: cfg.providers.get(n) or models[n]() for n in wanted}
     overrides = {"profile": profile, "role_arn": role_arn, "regions": _split_csv(regions) or None}
+    for key, value in overrides.items():
+        # An option applies to the providers that have that setting (Sakura has zones, not regions); it is
+        # an error only when no provider being scanned has it.
+        providers = cfg.providers.values()
+        if value is not None and providers and not any(key in type(st).model_fields for st in providers):
+            option = "--" + key.replace("_", "-").removesuffix("s")
+            raise InputError(f"{option}: no provider being scanned ({', '.join(cfg.providers)}) has this setting")
     for name, settings in list(cfg.providers.items()):
         fields = type(settings).model_fields
         data = settings.model_dump()
         changed = False
         for key, value in overrides.items():
-            if value is None:
+            if value is None or key not in fields:
                 continue
-            if key not in fields:
-                raise InputError(f"--{key.replace('_', '-').rstrip('s')}: not a setting of provider {name!r}")
             data[key] = value
             changed = True
         if changed:

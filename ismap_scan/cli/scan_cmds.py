@@ -20,12 +20,17 @@ from .common import (
     _handle_errors,
     _load_cfg,
     _split_csv,
+    add_checks_dirs,
+    assertion_option,
+    checks_dir_option,
     config_option,
     err_console,
     fail_on_option,
+    notify_options,
     out_console,
     output_options,
     scope_options,
+    store_options,
 )
 
 
@@ -35,7 +40,8 @@ def _summary(results: list[Any], folder: Path, unseen: list[str], fail_on: str, 
     verdicts = Counter(r.verdict for r in results)
     failed_by_sev = Counter(r.severity.value for r in results if r.verdict is Verdict.FAIL)
     checks = {r.check_id for r in results}
-    table = Table(title=f"ismap-scan results ({len(checks)} checks, {len(results)} results)")
+    out_console.print(f"ismap-scan results: {len(checks)} checks, {len(results)} results", highlight=False)
+    table = Table()
     table.add_column("verdict")
     table.add_column("count", justify="right")
     for v in Verdict:
@@ -57,7 +63,7 @@ def _summary(results: list[Any], folder: Path, unseen: list[str], fail_on: str, 
     status = {
         0: "ok",
         3: f"failures at or above --fail-on {fail_on}",
-        4: "incomplete: some results are ERROR",
+        4: "incomplete: some results are ERROR or a provider stopped early",
     }
     if code == 3 and verdicts.get(Verdict.ERROR):
         status[3] += f"; also incomplete: {verdicts[Verdict.ERROR]} ERROR results"
@@ -84,13 +90,27 @@ def _run_scan(ctx: click.Context, *, evaluate_too: bool, **opts: Any) -> None:
         role_arn=opts["role_arn"],
         regions=opts["regions"],
     )
+    if opts.get("assertion_path"):
+        cfg.assertion = opts["assertion_path"]
+    if opts.get("sakura_api_root") and (not cfg.providers or "sakura" in cfg.providers):
+        from ..providers.sakura.settings import with_api_root
+
+        cfg.providers["sakura"] = with_api_root(cfg.providers.get("sakura"), opts["sakura_api_root"])
     demo = opts["demo"]
     if not cfg.providers and not demo:
         raise InputError(
             "nothing to scan: give --provider (e.g. --provider aws) or a --config with a providers block; "
             "--demo scans the built-in demo estate instead"
         )
-    demo_ctx = demo_estate(list(cfg.providers) or None) if demo else nullcontext(None)
+    scan_providers = list(cfg.providers)
+    if demo:
+        from ..demo.runner import DEMO_PROVIDERS
+
+        scan_providers = scan_providers or list(DEMO_PROVIDERS)
+    # Validate the check selection before anything starts (a demo takes seconds to seed).
+    add_checks_dirs(cfg, opts.get("checks_dirs"))
+    checks = pipeline.build_checkset(cfg, _split_csv(opts["check_ids"]), providers=scan_providers)
+    demo_ctx = demo_estate(scan_providers) if demo else nullcontext(None)
     with demo_ctx as estate:
         hooks: dict[str, list[Any]] = {}
         if estate is not None:
@@ -99,9 +119,14 @@ def _run_scan(ctx: click.Context, *, evaluate_too: bool, **opts: Any) -> None:
             )
             for line in estate.lines:
                 err_console.print(f"  {line}", highlight=False)
+            if opts["config_path"] is not None and cfg.providers:
+                err_console.print(
+                    "  the config's provider settings are replaced by the demo's (--region still applies)",
+                    highlight=False,
+                )
             cfg.providers = {n: models[n].model_validate(s) for n, s in estate.settings.items()}
             hooks = estate.client_hooks
-        checks = pipeline.build_checkset(cfg, _split_csv(opts["check_ids"]))
+            _apply_overrides(cfg, models, regions=opts["regions"])
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -119,6 +144,7 @@ def _run_scan(ctx: click.Context, *, evaluate_too: bool, **opts: Any) -> None:
             f"[red]provider {name} stopped early:[/red] {why} (records collected so far are kept)"
         )
     results: list[Any] = []
+    unseen = pipeline.unseen_summary(outcome.resources, provider_failures=outcome.provider_failures)
     if evaluate_too:
         results, _reports, _controls = pipeline.evaluate_and_report(
             cfg,
@@ -129,6 +155,8 @@ def _run_scan(ctx: click.Context, *, evaluate_too: bool, **opts: Any) -> None:
             outcome.started_at,
             outcome.finished_at,
             cfg.output.formats,
+            unseen=unseen,
+            demo=demo,
         )
     pipeline.write_manifest(
         folder,
@@ -137,13 +165,18 @@ def _run_scan(ctx: click.Context, *, evaluate_too: bool, **opts: Any) -> None:
         cfg=cfg,
         checks=checks,
         started_at=outcome.started_at,
-        finished_at=pipeline.utc_now(),
+        finished_at=outcome.finished_at,
         resources=outcome.resources,
         snapshot=digest,
         provider_failures=outcome.provider_failures,
+        unseen=unseen,
         demo=demo,
     )
-    unseen = pipeline.unseen_summary(outcome.resources)
+    if evaluate_too and not opts.get("no_store"):
+        from ..evidence.hook import store_after_scan
+
+        stored = store_after_scan(folder, store_url=opts.get("store"), cfg=cfg, checks=checks)
+        err_console.print(f"Stored as link {stored.seq} of {stored.scope_key} (evidence store)", highlight=False)
     if not evaluate_too:
         out_console.print(
             f"Collected {digest.lines} records into {folder / pipeline.SNAPSHOT_FILE}", highlight=False
@@ -155,14 +188,31 @@ def _run_scan(ctx: click.Context, *, evaluate_too: bool, **opts: Any) -> None:
     if outcome.provider_failures and code == 0:
         code = 4
     _summary(results, folder, unseen, cfg.fail_on, code)
+    if opts.get("notify_urls"):  # a webhook failure is reported, never changes the scan's exit code
+        from ..ci.steps import notify_after_scan
+
+        for line in notify_after_scan(
+            folder,
+            results,
+            fail_on=cfg.fail_on,
+            urls=list(opts["notify_urls"]),
+            fmt=opts["notify_format"],
+            baseline=opts.get("baseline"),
+            provider_failures=outcome.provider_failures,
+        ):
+            err_console.print(line, highlight=False, markup=False)
     sys.exit(code)
 
 
 @cli.command()
 @config_option
 @scope_options
+@checks_dir_option
 @output_options
+@assertion_option
 @fail_on_option
+@store_options
+@notify_options
 @click.pass_context
 def scan(ctx: click.Context, **opts: Any) -> None:
     """Collect, evaluate and report in one go: writes OUT/<scan-id>/."""
@@ -173,6 +223,7 @@ def scan(ctx: click.Context, **opts: Any) -> None:
 @cli.command()
 @config_option
 @scope_options
+@checks_dir_option
 @click.option(
     "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default ./ismap-scan-out."
 )
@@ -186,8 +237,10 @@ def collect(ctx: click.Context, **opts: Any) -> None:
 @cli.command()
 @click.argument("snapshot", type=click.Path(path_type=Path))
 @config_option
+@checks_dir_option
 @click.option("--checks", "check_ids", multiple=True, help="Comma list of check IDs or patterns.")
 @output_options
+@assertion_option
 @fail_on_option
 @click.pass_context
 def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
@@ -205,6 +258,8 @@ def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
             lang=opts["lang"],
             fail_on=opts["fail_on"],
         )
+        if opts["assertion_path"]:
+            cfg.assertion = opts["assertion_path"]
         resources, digest = read_snapshot(snapshot)
         manifest = read_manifest_beside(snapshot)
         if manifest and (manifest.get("snapshot") or {}).get("sha256") not in (None, digest.sha256):
@@ -214,11 +269,24 @@ def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
             )
         # Evaluate what the snapshot holds: providers come from its records, not from a config.
         cfg.providers = {p: None for p in sorted({r.provider for r in resources})} or cfg.providers
+        add_checks_dirs(cfg, opts.get("checks_dirs"))
         checks = pipeline.build_checkset(cfg, _split_csv(opts["check_ids"]))
         started = pipeline.utc_now()
         scan_id, folder = pipeline.new_scan_folder(cfg.output.dir)
+        demo = bool((manifest or {}).get("demo"))
+        failures = (manifest or {}).get("provider_failures") or {}
+        unseen = pipeline.unseen_summary(resources, provider_failures=failures)
         results, _r, _c = pipeline.evaluate_and_report(
-            cfg, checks, resources, folder, scan_id, started, pipeline.utc_now(), cfg.output.formats
+            cfg,
+            checks,
+            resources,
+            folder,
+            scan_id,
+            started,
+            pipeline.utc_now(),
+            cfg.output.formats,
+            unseen=unseen,
+            demo=demo,
         )
         pipeline.write_manifest(
             folder,
@@ -236,14 +304,21 @@ def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
                 "records": digest.lines,
                 "scan_id": (manifest or {}).get("scan_id"),
             },
+            provider_failures=failures,
+            unseen=unseen,
+            demo=demo,
         )
         code = pipeline.exit_code(results, cfg.fail_on)
-        _summary(results, folder, pipeline.unseen_summary(resources), cfg.fail_on, code)
+        _summary(results, folder, unseen, cfg.fail_on, code)
         sys.exit(code)
 
 
 @cli.command()
-@click.argument("results_file", metavar="RESULTS", type=click.Path(path_type=Path))
+@click.argument("results_file", metavar="RESULTS", type=click.Path(path_type=Path), required=False)
+@click.option("--period", metavar="A..B", help="Compliance over a period from the evidence store (2026-04-01..2027-03-31).")
+@click.option("--store", metavar="URL", help="Evidence store for --period (default: SQLite in the data dir).")
+@click.option("--scope", help="Chain scope for --period, e.g. aws:111122223333 (default: the latest scan's).")
+@click.option("--timezone", default="Asia/Tokyo", show_default=True, help="Zone for --period dates and times.")
 @click.option(
     "--format", "formats", multiple=True, help="Comma list: md, csv, sarif (default: md, csv, sarif)."
 )
@@ -251,14 +326,40 @@ def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
 @click.option(
     "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: beside RESULTS."
 )
+@click.option("--force", is_flag=True, help="Overwrite report files that already exist.")
 @click.pass_context
 def report(
-    ctx: click.Context, results_file: Path, formats: tuple[str, ...], lang: str, output_dir: Path | None
+    ctx: click.Context,
+    results_file: Path | None,
+    formats: tuple[str, ...],
+    lang: str,
+    output_dir: Path | None,
+    force: bool,
+    **period_opts: Any,
 ) -> None:
-    """Render reports from a results.jsonl (no evaluation, no network)."""
+    """Render reports from a results.jsonl (no evaluation, no network), or with --period the compliance over
+    a period from the evidence store (Markdown, or JSON with --format json)."""
     with _handle_errors(ctx.obj["debug"]):
+        if period_opts["period"] or results_file is None:
+            from .evidence_cmds import run_period_report
+
+            if not period_opts["period"]:
+                raise InputError("give RESULTS (a results.jsonl) or --period A..B")
+            fmt = "json" if "json" in _split_csv(formats) else "md"
+            out_file = output_dir / f"period-{period_opts['period'].replace('..', '_')}.{fmt}" if output_dir else None
+            if output_dir:
+                output_dir.mkdir(parents=True, exist_ok=True)
+            run_period_report(
+                store_url=period_opts["store"],
+                scope=period_opts["scope"],
+                period=period_opts["period"],
+                timezone=period_opts["timezone"],
+                fmt=fmt,
+                output=out_file,
+            )
+            return
         from ..config import validate_formats
-        from ..reports import ReportMeta, read_results, write_reports
+        from ..reports import FORMATS, ReportMeta, read_results, write_reports
         from ..snapshot import read_manifest_beside
 
         try:
@@ -268,7 +369,14 @@ def report(
         results = read_results(results_file)
         manifest = read_manifest_beside(results_file) or {}
         out = output_dir or results_file.parent
+        wanted = [f for f in fmts if f != "jsonl"]
+        existing = [out / FORMATS[f].filename for f in wanted if (out / FORMATS[f].filename).exists()]
+        if existing and not force:
+            # A scan folder's files are hashed in its manifest: silently replacing one breaks that evidence.
+            names = ", ".join(str(p) for p in existing)
+            raise InputError(f"would overwrite {names}; choose another folder with -o, or pass --force")
         out.mkdir(parents=True, exist_ok=True)
+        controls_doc = _read_json_beside(results_file, "controls.json")
         meta = ReportMeta(
             scan_id=str(manifest.get("scan_id", results_file.parent.name)),
             tool_version=__version__,
@@ -278,7 +386,21 @@ def report(
             finished_at=str(manifest.get("finished_at", "")),
             scope=manifest.get("scope") or {},
             language=lang,
+            controls=controls_doc.get("controls") if isinstance(controls_doc, dict) else None,
+            unseen=manifest.get("unseen") if isinstance(manifest.get("unseen"), list) else None,
+            demo=bool(manifest.get("demo")),
         )
-        paths = write_reports(results, out, [f for f in fmts if f != "jsonl"], meta)
+        paths = write_reports(results, out, wanted, meta)
         for p in paths:
             out_console.print(str(p), highlight=False)
+
+
+def _read_json_beside(path: Path, name: str) -> Any:
+    """``name`` (JSON) in ``path``'s folder, or ``None`` when it is absent or unreadable (reports go on)."""
+    import json
+
+    other = path.parent / name
+    try:
+        return json.loads(other.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: The providers that have a demo estate, in scan order.
-DEMO_PROVIDERS = ("aws",)
+DEMO_PROVIDERS = ("aws", "sakura")
 
 #: Regions the AWS demo estate is seeded in and scanned.
 AWS_DEMO_REGIONS = ("ap-northeast-1", "ap-northeast-3", "us-east-1")
@@ -31,6 +31,8 @@ class DemoEstate:
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     client_hooks: dict[str, list[Callable[[Any], None]]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    #: Called by ``ismap-scan doctor --demo`` before its checks (the AWS demo turns on moto's IAM enforcement).
+    before_doctor: list[Callable[[], None]] = field(default_factory=list)
 
 
 @contextmanager
@@ -67,6 +69,8 @@ def demo_estate(providers: list[str] | None = None) -> Iterator[DemoEstate]:
     with ExitStack() as stack:
         if "aws" in wanted:
             _start_aws(stack, estate)
+        if "sakura" in wanted:
+            _start_sakura(stack, estate)
         yield estate
 
 
@@ -83,9 +87,36 @@ def _start_aws(stack: ExitStack, estate: DemoEstate) -> None:
         )
     )
     report = seed(moto.endpoint, regions=AWS_DEMO_REGIONS)
-    estate.settings["aws"] = {"endpoint_url": moto.endpoint, "regions": list(AWS_DEMO_REGIONS)}
+    from .aws.org import enforce_iam, seed_organization
+
+    org = seed_organization(moto.endpoint, AWS_DEMO_REGIONS)  # second account; see demo/aws/org.py
+    stack.enter_context(_env(org.scan_env(), remove=("MOTO_ACCOUNT_ID", "AWS_SESSION_TOKEN")))
+    estate.settings["aws"] = {
+        "endpoint_url": moto.endpoint,
+        "regions": list(AWS_DEMO_REGIONS),
+        "organization": org.organization_settings(),
+    }
     estate.client_hooks["aws"] = [s3control_host_prefix_hook]
+    estate.before_doctor.append(lambda: enforce_iam(moto.endpoint))
     estate.lines.append(
         f"aws: moto server at {moto.endpoint} (account {moto.account_id}), "
         f"seeded {getattr(report, 'total', '?')} resources in {', '.join(AWS_DEMO_REGIONS)}"
+    )
+    estate.lines.append(
+        f"aws: organization member {org.member_account} (role {org.audit_role_arn}); "
+        f"restricted role for doctor: {org.restricted_role_arn}"
+    )
+
+
+def _start_sakura(stack: ExitStack, estate: DemoEstate) -> None:
+    from .sakura.server import start_fake_sakura
+
+    fake = stack.enter_context(start_fake_sakura())
+    # The fake's own dummy key, given explicitly: a real key or usacloud profile is never read in a demo.
+    estate.settings["sakura"] = fake.settings()
+    served = fake.app.estate
+    zones = ", ".join(z["Name"] for z in served.zones)
+    estate.lines.append(
+        f"sakura: fake Sakura Cloud API at {fake.api_root} (account 111122223333), "
+        f"{served.resource_count()} resources in zones {zones}"
     )

@@ -11,6 +11,9 @@ Format (``tests/checks/<provider>/<service>/<check_tail>.yaml``, see docs/archit
     expected:
       PASS: ["arn:aws:s3:::good"]
 
+``input`` is accepted as another name for ``records`` (the wording of ``ismap-scan checks test`` docs and
+of other tools' case formats); a file gives one of the two, not both.
+
 Missing record fields get defaults: ``provider`` from the type's prefix, ``account`` 111122223333,
 ``region`` ``global`` for ``<provider>.account`` and for types the provider declares global (else
 ap-northeast-1), ``collected_at`` 2026-11-30T00:00:00Z, ``name`` = ``id``, ``data`` ``{}``. YAML
@@ -27,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError, InputErrors
 from ..model import CollectionError, Resource, Result, Verdict
@@ -70,7 +73,7 @@ class _CaseFile(BaseModel):
 
     check: str
     description: str | None = None
-    records: list[_CaseRecord]
+    records: list[_CaseRecord] = Field(validation_alias=AliasChoices("records", "input"))
     expected: dict[Verdict, list[str]]
 
 
@@ -139,6 +142,10 @@ def load_case_file(path: str | Path) -> CaseSpec:
     doc = load_yaml(path)
     if not isinstance(doc, LineDict):
         raise InputError("expected a mapping with check, records and expected", file=path, line=1)
+    if "records" in doc and "input" in doc:
+        raise InputError(
+            "give the records as `records` or as `input`, not both", file=path, line=doc.key_lines.get("input")
+        )
     try:
         case = _CaseFile.model_validate(doc)
     except ValidationError as exc:

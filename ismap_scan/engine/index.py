@@ -22,6 +22,16 @@ def region_type(provider: str) -> str:
     return f"{provider}.region"
 
 
+#: Type-name suffixes of region-scope records: ``region``, or ``zone`` for clouds whose location unit is a
+#: zone (Sakura Cloud's ``sakura.zone``: is1a, tk1b...). Either fills the ``region`` context of checks.
+REGION_SCOPE_SUFFIXES = ("region", "zone")
+
+
+def is_region_type(provider: str, rtype: str) -> bool:
+    """True for ``<provider>.region`` and ``<provider>.zone``."""
+    return any(rtype == f"{provider}.{suffix}" for suffix in REGION_SCOPE_SUFFIXES)
+
+
 class SnapshotIndex:
     """Lookups over a list of records, built once per evaluation.
 
@@ -45,7 +55,7 @@ class SnapshotIndex:
             self._by_type_account[(rec.type, rec.account)].append(rec)
             if rec.type == account_type(rec.provider):
                 self._accounts.setdefault((rec.provider, rec.account), rec)
-            elif rec.type == region_type(rec.provider):
+            elif is_region_type(rec.provider, rec.type):
                 self._regions.setdefault((rec.provider, rec.account, rec.region), rec)
             else:
                 continue

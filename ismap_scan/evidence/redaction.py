@@ -51,6 +51,9 @@ IDENTIFIER_KEYS: frozenset[str] = frozenset(
         "OwnerId",
         "ID",
         "Id",
+        # IAM policy grammar: ``secretsmanager:GetSecretValue`` names an action, it is not a secret.
+        "Action",
+        "NotAction",
     }
 )
 _IDENTIFIER_SUFFIXES = ("Arn", "ARN", "arn")
@@ -169,6 +172,11 @@ def _match_rule(node: Any, parts: list[str], where: str) -> Iterator[tuple[Any, 
             yield node, key, path
 
 
+def _strings(v: Any) -> bool:
+    """A string, or a list of strings (``"Action": ["s3:Get*", "kms:Decrypt"]``)."""
+    return isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+
+
 def _is_identifier_key(key: str, identifier_keys: frozenset[str]) -> bool:
     return key in identifier_keys or key.endswith(_IDENTIFIER_SUFFIXES)
 
@@ -199,7 +207,7 @@ def _scan(node: Any, where: str, rules: RedactionRules, hits: list[str]) -> Any:
             if secret_pair and k in ("Value", "value", "TagValue") and isinstance(v, str) and v != REDACTED:
                 hits.append(path)
                 out[k] = REDACTED
-            elif isinstance(v, str) and _is_identifier_key(str(k), rules.identifier_keys):
+            elif _is_identifier_key(str(k), rules.identifier_keys) and _strings(v):
                 out[k] = v
             else:
                 out[k] = _scan(v, path, rules, hits)

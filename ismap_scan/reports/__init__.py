@@ -9,6 +9,10 @@
 | ``md`` | ``summary.md`` | human summary (ja/en) from ``reports/templates/summary.md.j2`` |
 | ``csv`` | ``results.csv`` | one row per result, spreadsheet-safe |
 | ``sarif`` | ``results.sarif`` | SARIF 2.1.0, FAIL results only, for GitHub code scanning |
+| ``html`` | ``report.html`` | self-contained page (no network at view time): totals, ISMAP views, filters |
+| ``ocsf`` | ``results.ocsf.json`` | every result as an OCSF 1.5 Compliance Finding (class 2003), one JSON array |
+| ``junit`` | ``results.junit.xml`` | JUnit XML: a test suite per check, a test case per check × resource |
+| ``xlsx`` | ``statement.xlsx`` | the 言明書 workbook: cover, one row per control in the statement, failing results |
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ from ..errors import InputError
 from ..model import Result
 from .base import Renderer, ReportMeta
 from .csvfile import CsvRenderer
+from .html import HtmlRenderer
 from .jsonl import JsonlRenderer, read_results
+from .junit import JunitRenderer
 from .markdown import MarkdownRenderer
+from .ocsf import OcsfRenderer
 from .sarif import SarifRenderer
+from .xlsx import XlsxRenderer
 
 #: Format name (as given to ``--format``) → renderer class, in the order reports are written.
 FORMATS: dict[str, type[Renderer[Any]]] = {
@@ -31,6 +39,10 @@ FORMATS: dict[str, type[Renderer[Any]]] = {
     MarkdownRenderer.format: MarkdownRenderer,
     CsvRenderer.format: CsvRenderer,
     SarifRenderer.format: SarifRenderer,
+    HtmlRenderer.format: HtmlRenderer,
+    OcsfRenderer.format: OcsfRenderer,
+    JunitRenderer.format: JunitRenderer,
+    XlsxRenderer.format: XlsxRenderer,
 }
 
 
@@ -60,11 +72,15 @@ def write_reports(
 __all__ = [
     "FORMATS",
     "CsvRenderer",
+    "HtmlRenderer",
     "JsonlRenderer",
+    "JunitRenderer",
     "MarkdownRenderer",
+    "OcsfRenderer",
     "Renderer",
     "ReportMeta",
     "SarifRenderer",
+    "XlsxRenderer",
     "read_results",
     "write_reports",
 ]

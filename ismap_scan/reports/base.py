@@ -38,8 +38,13 @@ class ReportMeta:
     - ``language``: ``"ja"`` or ``"en"``; ``timezone``: an IANA zone name for displayed times.
     - ``controls``: the mappings roll-up, each ``{"id", "title": {"en", "ja"}, "status",
       "counts": {"PASS": n, ...}, "checks": [...]}``; ``None`` when no roll-up was made.
+    - ``assertion``: the statement's summary when a scan had one (``ismap_scan.ismap.Assertion.summary``:
+      ``path``, ``catalog``, ``official_catalog``, ``profile``, ``service``, ``scope``, ``selected``,
+      ``excluded``); ``None`` otherwise.
     - ``unseen``: one line per thing the scan could not see
-      (``"aws 111122223333 ap-northeast-3: ec2:DescribeSecurityGroups AccessDenied"``).
+      (``"aws 111122223333 ap-northeast-3: ec2:DescribeSecurityGroups AccessDenied"``); ``None`` when that is
+      not known (``report`` on a results file without its snapshot or manifest).
+    - ``demo``: the results come from the built-in demo estate on local fake APIs, not from a cloud account.
     - ``information_uri``: the project's home page for SARIF ``tool.driver.informationUri``; when ``None``
       the installed package's ``Homepage`` URL is used, if it declares one.
     """
@@ -54,8 +59,10 @@ class ReportMeta:
     language: str = "ja"
     timezone: str = "Asia/Tokyo"
     controls: list[dict[str, Any]] | None = None
-    unseen: list[str] = field(default_factory=list)
+    unseen: list[str] | None = field(default_factory=list)
+    demo: bool = False
     information_uri: str | None = None
+    assertion: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -110,6 +117,10 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        # mkstemp creates 0600; reports get the same mode as every other file in the folder (umask applies).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

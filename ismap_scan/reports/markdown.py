@@ -57,8 +57,13 @@ LABELS: dict[str, dict[str, str]] = {
         "counts": "Results",
         "checks": "Checks",
         "unseen": "Not seen by this scan",
-        "unseen_intro": "Collection could not read the following; checks on them are ERROR, not PASS.",
+        "unseen_intro": (
+            "Collection could not read the following. A check that needs what was not read is ERROR, "
+            "never PASS or FAIL; reads that no check needs only leave evidence fields empty."
+        ),
         "no_unseen": "No collection gaps were reported.",
+        "unseen_unknown": "Not known: this report was made from a results file without its snapshot.",
+        "demo": "Demo: these results come from the built-in demo estate on local fake cloud APIs.",
         "full": "full",
         "partial": "partial",
         "none": "none",
@@ -99,9 +104,12 @@ LABELS: dict[str, dict[str, str]] = {
         "checks": "チェック数",
         "unseen": "このスキャンで確認できなかった範囲",
         "unseen_intro": (
-            "以下は収集時に読み取れませんでした。これらに対するチェックは合格ではなく ERROR です。"
+            "以下は収集時に読み取れませんでした。読み取れなかった情報を必要とするチェックは、合格でも不合格でもなく"
+            " ERROR になります。どのチェックも必要としない情報は、証跡の欄が空になるだけです。"
         ),
         "no_unseen": "収集漏れの報告はありません。",
+        "unseen_unknown": "不明です（スナップショットのない結果ファイルから作成したレポートのため）。",
+        "demo": "デモ: この結果は、ローカルの疑似クラウド API 上の組み込みデモ環境のものです。",
         "full": "完全",
         "partial": "部分",
         "none": "なし",
@@ -220,6 +228,7 @@ class MarkdownRenderer(Renderer[str]):
                 "finished_at": display_time(meta.finished_at, meta.timezone),
                 "started_at_utc": meta.started_at,
                 "finished_at_utc": meta.finished_at,
+                "demo": meta.demo,
             },
             "scope": [
                 (labels[key], scope_text(meta.scope.get(key)) or labels["none"])
@@ -251,7 +260,7 @@ class MarkdownRenderer(Renderer[str]):
                 if r.verdict is Verdict.ERROR
             ],
             "controls": None if meta.controls is None else [self._control_row(c) for c in meta.controls],
-            "unseen": list(meta.unseen),
+            "unseen": None if meta.unseen is None else list(meta.unseen),
         }
 
     def _control_row(self, control: dict[str, Any]) -> dict[str, str]:

@@ -122,7 +122,7 @@ class SarifRenderer(Renderer[dict[str, Any]]):
             "catalogVersion": self.meta.catalog_version,
             "scope": self.meta.scope,
             "language": lang,
-            "unseen": list(self.meta.unseen),
+            "unseen": None if self.meta.unseen is None else list(self.meta.unseen),
             "truncated": len(included) < total_failures,
         }
         if run_properties["truncated"]:

@@ -23,7 +23,7 @@ NON_READ_NAMED = {
     ("iam", "GenerateCredentialReport"): "starts report generation; writes nothing an auditor sees",
     ("sts", "AssumeRole"): "obtains the scanning role's credentials",
 }
-READ_PREFIXES = ("Describe", "Get", "List")
+READ_PREFIXES = ("Describe", "Get", "List", "BatchGet")
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +123,29 @@ def test_resource_types_match_the_contract() -> None:
             "aws.cloudtrail.trail",
             "aws.kms.key",
             "aws.lambda.function",
+            "aws.config.recorder",
+            "aws.guardduty.detector",
+            "aws.securityhub.hub",
+            "aws.accessanalyzer.analyzers",
+            "aws.inspector2.status",
+            "aws.rds.db_instance",
+            "aws.rds.db_cluster",
+            "aws.dynamodb.table",
+            "aws.efs.file_system",
+            "aws.ec2.snapshot",
+            "aws.ec2.image",
+            "aws.backup.plan",
+            "aws.backup.vault",
+            "aws.secretsmanager.secret",
+            "aws.logs.log_group",
+            "aws.logs.metric_filter",
+            "aws.cloudwatch.alarm",
+            "aws.sns.topic",
+            "aws.events.rule",
+            "aws.elbv2.load_balancer",
+            "aws.cloudfront.distribution",
+            "aws.apigateway.rest_api",
+            "aws.route53.hosted_zone",
         ]
     )
 

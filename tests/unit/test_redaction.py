@@ -121,3 +121,29 @@ def test_whole_record_json_has_no_planted_secret() -> None:
 def test_bad_rule_path_rejected() -> None:
     with pytest.raises(ValueError):
         redact_data("t", {}, RedactionRules(fields={"t": ["a[x]"]}))
+
+
+def test_iam_actions_in_policies_are_not_redacted() -> None:
+    """Regression: ``secretsmanager:GetSecretValue`` looked like ``secret: value`` and hid policy evidence."""
+    from ismap_scan.evidence.redaction import RedactionRules, redact
+    from ismap_scan.model import Resource
+
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "secretsmanager:*"], "Resource": "*"},
+            {"Effect": "Deny", "NotAction": "secretsmanager:Describe*", "Resource": "*"},
+        ]
+    }
+    rec = Resource(
+        provider="aws",
+        account="111122223333",
+        region="global",
+        type="aws.iam.policy",
+        id="arn:aws:iam::aws:policy/ReadOnlyAccess",
+        name="ReadOnlyAccess",
+        collected_at="2026-11-30T00:00:00Z",
+        data={"Document": policy, "Description": "db password: hunter2-Xy9"},
+    )
+    out = redact(rec, RedactionRules())
+    assert out.data["Document"] == policy
+    assert out.redactions == ["data.Description"]

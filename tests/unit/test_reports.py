@@ -509,3 +509,26 @@ def test_sarif_information_uri_falls_back_to_package_metadata(results: list[Resu
     _assert_valid_sarif(log)
     driver = log["runs"][0]["tool"]["driver"]
     assert driver.get("informationUri") == (declared[0] if declared else None)
+
+
+def test_markdown_says_when_gaps_are_unknown_and_when_results_are_demo(tmp_path: Path) -> None:
+    """`report` on a bare results file must not claim "no collection gaps"; demo results say so."""
+    from ismap_scan.reports import ReportMeta, write_reports
+
+    meta = ReportMeta(
+        scan_id="20261130T000000Z-abcdef",
+        tool_version="0.1.0",
+        check_pack_hash="0" * 64,
+        catalog_version="2024-07",
+        started_at="2026-11-30T00:00:00Z",
+        finished_at="2026-11-30T00:00:01Z",
+        language="en",
+        unseen=None,
+        demo=True,
+    )
+    (path,) = write_reports([], tmp_path, ["md"], meta)
+    text = path.read_text(encoding="utf-8")
+    assert "No collection gaps were reported" not in text
+    assert "without its snapshot" in text
+    assert "built-in demo estate" in text
+    assert oct(path.stat().st_mode & 0o777) != "0o600"

@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import functools
 import json
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,29 @@ UNREACHABLE_CODES = frozenset(
         "InvalidClientTokenId",
     }
 )
+
+
+#: Error codes of a refused request. Alone they do not close a region (the principal may just lack one
+#: permission); with an SCP named in the message they do (see :func:`region_closed`).
+DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess", "Forbidden"}
+)
+
+
+def region_closed(error: CollectionError) -> bool:
+    """True when ``error`` (from a region probe) means the whole region is closed to this principal.
+
+    Closed = unreachable or not enabled (:data:`UNREACHABLE_CODES`), or refused by an organization policy:
+    AWS access-denied messages name the policy type that denied ("... with an explicit deny in a service
+    control policy"), which a region-restricting SCP (``aws:RequestedRegion``) produces for every call there.
+    A plain identity-policy denial is not a closed region: the other reads there may still be allowed.
+    """
+    if error.code in UNREACHABLE_CODES:
+        return True
+    text = error.message.lower()
+    return error.code in DENIED_CODES and (
+        "service control policy" in text or "resource control policy" in text
+    )
 
 
 @dataclass(frozen=True)
@@ -173,7 +197,19 @@ def list_items(ctx: ScanContext, rtype: ResourceType, region: str) -> list[dict[
 
     client = ctx.factory.client(rtype.service, region)
     method = xform_name(rtype.list_operation)
-    params = dict(rtype.list_params)
+    # Refs in list params read the scope: Ref("AccountId") (inspector2:BatchGetAccountStatus accountIds).
+    params = resolve_params(rtype.list_params, {"AccountId": ctx.account, "Region": region})
+    if rtype.singleton:
+        # One record per scope even when nothing is configured there (a region without a GuardDuty detector
+        # must be able to FAIL): the whole (merged) answer is the item, a "not enabled" answer an empty one.
+        try:
+            return [invoke(client, rtype.list_operation, params)]
+        except ReadOnlyViolation:
+            raise
+        except Exception as exc:
+            if classify_error(exc)[0] in rtype.list_not_configured:
+                return [{}]
+            raise
     out: list[dict[str, Any]] = []
     if client.can_paginate(method):
         for page in client.get_paginator(method).paginate(**params):
@@ -190,11 +226,24 @@ class _Fields(dict[str, Any]):
     """``str.format_map`` mapping over an item plus context keys; missing keys raise ``KeyError``."""
 
 
+class _IdFormatter(string.Formatter):
+    """``str.format`` plus the conversion ``!b``: the part after the last ``/`` (Route 53 answers zone IDs
+    as ``/hostedzone/Z0123``, while the zone's ARN ends in ``hostedzone/Z0123``)."""
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion == "b":
+            return str(value).rsplit("/", 1)[-1]
+        return super().convert_field(value, conversion)
+
+
+_ID_FORMATTER = _IdFormatter()
+
+
 def record_id(ctx: ScanContext, rtype: ResourceType, item: Mapping[str, Any], region: str) -> str:
     """The record ID from ``rtype.id`` (an ARN where AWS has one). Raises ``KeyError`` if a field is missing."""
     fields = _Fields({k: v for k, v in item.items() if isinstance(v, str | int)})
     fields.update(partition=ctx.partition, region=region, account=ctx.account)
-    return rtype.id.format_map(fields)
+    return _ID_FORMATTER.vformat(rtype.id, (), fields)
 
 
 def record_name(rtype: ResourceType, item: Mapping[str, Any], rid: str) -> str:

@@ -15,6 +15,7 @@ Constructing the provider and :meth:`AwsProvider.resource_types` do not import b
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -26,16 +27,17 @@ from ..base import CollectOptions, Progress
 from . import types as T
 from .collectors import (
     PROVIDER,
-    UNREACHABLE_CODES,
     ScanContext,
     classify_error,
     describe_item,
     list_items,
     record_id,
     record_name,
+    region_closed,
     utc_now,
 )
 from .guard import ReadOnlyViolation
+from .session import SessionFactory
 from .settings import AwsSettings
 
 #: Field of ``aws.iam.user`` filled from the credential report after collection.
@@ -79,12 +81,34 @@ class AwsProvider:
 
         factory = SessionFactory.create(settings, options.client_hooks)
         account, partition = identify(factory)
-        ctx = ScanContext(factory=factory, account=account, partition=partition)
         workers = settings.max_workers or options.max_workers or 8
-        records = _AccountScan(ctx, settings, wanted, progress, workers).run()
         rules = self.redaction_rules()
-        for record in records:
-            yield redact(record, rules)
+        org = settings.organization
+        if org is not None and org.enabled:
+            batches = _collect_organization(factory, account, partition, settings, wanted, progress, workers)
+        else:
+            ctx = ScanContext(factory=factory, account=account, partition=partition)
+            batches = iter([_AccountScan(ctx, settings, wanted, progress, workers).run()])
+        for records in batches:
+            for record in records:
+                yield redact(record, rules)
+
+    def doctor(self, options: CollectOptions) -> list[Any]:
+        """Pre-flight checks for a scan with ``options``: credentials, identity, regions, accounts and one
+        dry-run read per declared operation (see :mod:`.doctor`).
+
+        Returns :class:`~ismap_scan.providers.diagnostics.DoctorCheck` items. Credential and AWS problems
+        are reported as checks, not raised; raises :class:`InputError` for bad settings only.
+        """
+        from .doctor import run_doctor
+
+        return run_doctor(
+            _settings(options.settings), options.client_hooks, self._wanted(options.resource_types)
+        )
+
+    def permissions_policy(self) -> dict[str, Any]:
+        """The least-privilege identity policy of the collectors (``docs/aws-iam-policy.json``)."""
+        return T.iam_policy_document()
 
     def _wanted(self, requested: set[str] | None) -> list[T.ResourceType]:
         """Non-scope types to collect: all declared, or those of ``requested`` that are ``aws.*``."""
@@ -96,6 +120,83 @@ class AwsProvider:
         if unknown:
             raise InputError(f"unknown AWS resource type(s): {', '.join(unknown)}")
         return [t for t in T.RESOURCE_TYPES if t.name in mine and t.name not in scope]
+
+
+class _LockedProgress:
+    """Serialises progress calls from accounts collected in parallel (each has its own calling thread)."""
+
+    def __init__(self, inner: Progress) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    def add_total(self, n: int) -> None:
+        with self._lock:
+            self._inner.add_total(n)
+
+    def advance(self, description: str) -> None:
+        with self._lock:
+            self._inner.advance(description)
+
+
+def _collect_organization(
+    base: SessionFactory,
+    current: str,
+    partition: str,
+    settings: AwsSettings,
+    wanted: list[T.ResourceType],
+    progress: Progress,
+    workers: int,
+) -> Iterator[list[Resource]]:
+    """Every planned account's records, one list per account in account-ID order (see ``organization.py``).
+
+    Accounts run ``max_parallel_accounts`` at a time, each with its own pool of ``workers`` threads. One
+    account failing (role refused, identity check failed) gives that account an error record only.
+    """
+    from .organization import plan_accounts, unscanned_account_record
+    from .special import identify
+
+    org = settings.organization
+    assert org is not None
+    plan = plan_accounts(base, current, partition, org)
+    shared = _LockedProgress(progress)
+    wanted_names = [t.name for t in wanted]
+
+    def scan_one(target: Any) -> list[Resource]:
+        factory = base
+        if target.role_arn is not None:
+            call = "sts:AssumeRole"
+            try:
+                factory = base.assume(target.role_arn, org.external_id)
+                call = "sts:GetCallerIdentity"
+                account, part = identify(factory)
+            except ReadOnlyViolation:
+                raise
+            except Exception as exc:  # this account only: recorded on its record, the scan goes on
+                code, message = classify_error(exc.__cause__ or exc)
+                error = CollectionError("*", call, code, f"{target.role_arn}: {message}")
+                return [
+                    unscanned_account_record(target.account_id, partition, error, wanted_names, target.entry)
+                ]
+        else:
+            account, part = current, partition
+        ctx = ScanContext(factory=factory, account=account, partition=part)
+        records = _AccountScan(ctx, settings, wanted, shared, workers).run()
+        if target.entry:
+            records[0].data["OrganizationAccount"] = target.entry
+        if target.role_arn is None and plan.discovery_error is not None:
+            records[0].errors.append(plan.discovery_error)
+        return records
+
+    failed = [
+        unscanned_account_record(acct, partition, err, wanted_names)
+        for acct, err in plan.account_errors.items()
+    ]
+    by_account: dict[str, list[Resource]] = {r.account: [r] for r in failed}
+    with ThreadPoolExecutor(max_workers=org.max_parallel_accounts, thread_name_prefix="ismap-acct") as pool:
+        for target, records in zip(plan.targets, pool.map(scan_one, plan.targets), strict=True):
+            by_account[target.account_id] = records
+    for account_id in sorted(by_account):
+        yield by_account[account_id]
 
 
 def _settings(raw: Any) -> AwsSettings:
@@ -236,26 +337,38 @@ class _AccountScan:
             self.region_records[name] = record
             if any(e.field == "*" for e in record.errors):
                 continue  # unknown region: nothing to ask it
+            if opt_in == "not-opted-in":
+                # Listed explicitly but not enabled for the account: every call there would fail the same way.
+                message = (
+                    f"{name} is not enabled for this account (ec2:DescribeRegions OptInStatus not-opted-in)"
+                )
+                self._close_region(
+                    record, CollectionError("*", "ec2:DescribeRegions", "OptInRequired", message)
+                )
+                continue
             self._submit(
                 f"aws region {name}",
                 functools.partial(describe_item, self.ctx, T.REGION, dict(record.data), name),
                 functools.partial(self._region_done, name),
             )
 
+    def _close_region(self, record: Resource, first: CollectionError) -> None:
+        """Mark a region that cannot be used: one error on its record (field ``"*"``) and one listing error
+        per wanted regional type, so every check on those types reports ERROR there instead of silently
+        seeing no resources. Nothing else is asked of the region."""
+        record.errors.append(CollectionError("*", first.call, first.code, first.message))
+        for rtype in self.wanted:
+            if rtype.scope == "region":
+                record.errors.append(
+                    CollectionError("*", first.call, first.code, first.message, resource_type=rtype.name)
+                )
+
     def _region_done(self, name: str, described: Resource) -> None:
         record = self.region_records[name]
         details = [e for e in described.errors if e.field in ("EbsEncryptionByDefault", "EbsDefaultKmsKeyId")]
-        if len(details) == len(T.REGION.details) and all(e.code in UNREACHABLE_CODES for e in details):
-            # Every probe failed to reach the region: one error on its record, no further calls there.
-            first = details[0]
-            record.errors.append(CollectionError("*", first.call, first.code, first.message))
-            # One listing error per regional type too, so every check on those types reports ERROR for this
-            # region instead of silently seeing no resources there.
-            for rtype in self.wanted:
-                if rtype.scope == "region":
-                    record.errors.append(
-                        CollectionError("*", first.call, first.code, first.message, resource_type=rtype.name)
-                    )
+        if len(details) == len(T.REGION.details) and all(region_closed(e) for e in details):
+            # Every probe found the region closed (unreachable, not enabled, or denied by an SCP).
+            self._close_region(record, details[0])
             return
         record.data.update(described.data)
         record.errors.extend(described.errors)

@@ -54,6 +54,7 @@ class SessionFactory:
         credentials: FrozenCredentials,
         default_region: str,
         hooks: Sequence[Callable[[Any], None]] = (),
+        loader: Any = None,
     ) -> None:
         self.settings = settings
         self.credentials = credentials
@@ -61,7 +62,8 @@ class SessionFactory:
         self._hooks = tuple(hooks)
         self._local = threading.local()
         self._config = _client_config(settings)
-        self._loader: Any = None
+        # botocore's data loader (parsed service models), shared with factories made by :meth:`assume`.
+        self._loader: Any = loader
         self._loader_lock = threading.Lock()
 
     @classmethod
@@ -97,20 +99,21 @@ class SessionFactory:
                 endpoint_url=settings.endpoint_url,
                 config=_client_config(settings),
             )
-            kwargs: dict[str, Any] = {
-                "RoleArn": settings.role_arn,
-                "RoleSessionName": settings.role_session_name,
-            }
-            if settings.external_id:
-                kwargs["ExternalId"] = settings.external_id
             try:
-                assumed = sts.assume_role(**kwargs)["Credentials"]
+                current = _assume(sts, settings.role_arn, settings.role_session_name, settings.external_id)
             except (ClientError, BotoCoreError) as e:
                 raise AwsCredentialsError(f"cannot assume role {settings.role_arn}: {e}") from e
-            current = FrozenCredentials(
-                assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
-            )
         return cls(settings, current, default_region, hooks)
+
+    def assume(self, role_arn: str, external_id: str | None = None) -> SessionFactory:
+        """A factory for ``role_arn`` (another account's role), assumed with this factory's credentials.
+
+        Calls ``sts:AssumeRole(RoleArn, RoleSessionName=settings.role_session_name, ExternalId)``. Raises
+        botocore's ``ClientError`` (``AccessDenied`` when the trust policy or an SCP refuses) or
+        ``BotoCoreError`` unchanged, so the caller can record the failure on that account's record.
+        """
+        creds = _assume(self.client("sts"), role_arn, self.settings.role_session_name, external_id)
+        return SessionFactory(self.settings, creds, self.default_region, self._hooks, self._loader)
 
     def session(self) -> Any:
         """This thread's ``boto3.Session`` (created on first use, guard and hooks registered)."""
@@ -153,6 +156,15 @@ class SessionFactory:
             )
             clients[key] = cl
         return cl
+
+
+def _assume(sts: Any, role_arn: str, session_name: str, external_id: str | None) -> FrozenCredentials:
+    """``sts:AssumeRole`` -> the temporary credentials (raises botocore errors unchanged)."""
+    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    if external_id:
+        kwargs["ExternalId"] = external_id
+    assumed = sts.assume_role(**kwargs)["Credentials"]
+    return FrozenCredentials(assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"])
 
 
 def _client_config(settings: AwsSettings) -> Any:

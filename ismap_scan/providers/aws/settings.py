@@ -6,12 +6,68 @@ region. Unknown keys are refused (pydantic ``extra="forbid"``), so a typo such a
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: AWS region names: ``us-east-1``, ``ap-northeast-1``, ``us-gov-west-1``, ``cn-north-1``, ``eu-central-2``...
 _REGION_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+#: Default name of the read-only role assumed in each member account (see docs/aws-permissions.md).
+DEFAULT_AUDIT_ROLE = "ismap-scan-audit"
+
+_ACCOUNT_ID = r"^\d{12}$"
+
+
+class OrganizationSettings(BaseModel):
+    """Validated ``aws.organization:`` settings: which member accounts to scan and how to enter them.
+
+    - ``enabled``: ``false`` keeps the block in the file but scans one account only.
+    - ``role_name``: the role assumed in every member account (``sts:AssumeRole`` on
+      ``arn:<partition>:iam::<member>:role/<role_name>``). The default ``ismap-scan-audit`` is a role you
+      create with the read-only policy of ``docs/aws-iam-policy.json``; ``OrganizationAccountAccessRole``
+      (which Organizations creates with administrator rights) works but grants far more than a scan needs.
+    - ``role_path``: IAM path of that role (``/`` or ``/security/``).
+    - ``external_id``: passed as ``ExternalId`` when assuming it (the role's trust policy may require it).
+    - ``accounts``: scan only these member account IDs (still taken from the organization's listing, so a
+      closed or unknown ID is reported, not guessed at); empty = every ``ACTIVE`` account.
+    - ``exclude_accounts``: never scan these.
+    - ``ous``: only accounts under these organizational units (``ou-...``) or roots (``r-...``), nested OUs
+      included (``organizations:ListChildren`` walked recursively).
+    - ``include_management``: also scan the account the credentials are in (the management or delegated
+      administrator account), with those credentials rather than a role.
+    - ``max_parallel_accounts``: accounts collected at the same time (each with ``max_workers`` threads).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    role_name: str = Field(default=DEFAULT_AUDIT_ROLE, pattern=r"^[\w+=,.@-]{1,64}$")
+    role_path: str = Field(default="/", pattern=r"^/([\x21-\x7e]*/)?$")
+    external_id: str | None = Field(default=None, min_length=2, max_length=1224)
+    accounts: list[str] = Field(default_factory=list)
+    exclude_accounts: list[str] = Field(default_factory=list)
+    ous: list[str] = Field(default_factory=list)
+    include_management: bool = True
+    max_parallel_accounts: int = Field(default=4, ge=1, le=32)
+
+    @field_validator("accounts", "exclude_accounts")
+    @classmethod
+    def _check_accounts(cls, v: list[str]) -> list[str]:
+        for a in v:
+            if not re.match(_ACCOUNT_ID, a):
+                raise ValueError(f"not a 12-digit AWS account ID: {a!r}")
+        return sorted(set(v))
+
+    @field_validator("ous")
+    @classmethod
+    def _check_ous(cls, v: list[str]) -> list[str]:
+        for ou in v:
+            if not re.match(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$", ou):
+                raise ValueError(f"not an organizational unit (ou-...) or root (r-...) ID: {ou!r}")
+        return sorted(set(v))
 
 
 class AwsSettings(BaseModel):
@@ -30,6 +86,8 @@ class AwsSettings(BaseModel):
       (standard plus client-side rate limiting).
     - ``max_workers``: threads across (region x resource type); ``None`` = the scan's ``CollectOptions``.
     - ``credential_report_timeout``: seconds to wait for ``iam:GenerateCredentialReport`` to complete.
+    - ``organization``: scan the member accounts of an AWS Organization too (:class:`OrganizationSettings`);
+      ``None`` (default) scans only the account the credentials (or ``role_arn``) land in.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -44,6 +102,7 @@ class AwsSettings(BaseModel):
     retry_mode: Literal["standard", "adaptive"] = "standard"
     max_workers: int | None = Field(default=None, ge=1, le=64)
     credential_report_timeout: float = Field(default=60.0, gt=0, le=600)
+    organization: OrganizationSettings | None = None
 
     @field_validator("regions")
     @classmethod

@@ -103,6 +103,11 @@ class ResourceType:
     - ``derive``: name of a post-processing step in ``special.py`` that fills ``data["_derived"]`` or
       reshapes a field (e.g. ``"iam_policy"``).
     - ``extra_calls``: operations a custom collector in ``special.py`` makes for this type.
+    - ``singleton``: the listing's whole (merged) answer is the one item of each scope (region or account),
+      so a region where nothing is configured still has a record a check can FAIL (``ListDetectors`` with no
+      detector); ``items`` is then unused. ``list_not_configured``: error codes of the listing meaning "the
+      service is not enabled here" (Security Hub ``InvalidAccessException``); a singleton's item is then
+      ``{}``, other types list nothing.
     """
 
     name: str
@@ -122,6 +127,8 @@ class ResourceType:
     derive: str | None = None
     extra_calls: tuple[Call, ...] = ()
     list_iam_action: str | None = None
+    singleton: bool = False
+    list_not_configured: frozenset[str] = frozenset()
 
     def calls(self) -> list[Call]:
         """Every operation collecting this type may make (listing, details, nested details, custom)."""
@@ -463,10 +470,387 @@ LAMBDA_FUNCTION = ResourceType(
     scope="region",
     id="{FunctionArn}",
     name_path="FunctionName",
-    doc="Lambda functions (configuration only; environment variable values always redacted, code never read).",
+    doc="Lambda functions (configuration only; environment variable values always redacted, code never read) "
+    "plus the resource-based Policy (parsed; null when none) and FunctionUrlConfig (AuthType; null when none).",
     list_operation="ListFunctions",
     items="Functions[]",
+    details=(
+        Detail(
+            "GetPolicy",
+            {"Policy": "Policy"},
+            params={"FunctionName": Ref("FunctionArn")},
+            not_configured=frozenset({"ResourceNotFoundException"}),
+            parse="json",
+        ),
+        Detail(
+            "GetFunctionUrlConfig",
+            {"FunctionUrlConfig": None},
+            params={"FunctionName": Ref("FunctionArn")},
+            not_configured=frozenset({"ResourceNotFoundException"}),
+        ),
+    ),
     redact=("Environment.Variables.*",),
+)
+
+# ---- Region-wide service settings (singletons: one record per region, also where nothing is enabled) ----
+
+CONFIG_RECORDER = ResourceType(
+    name="aws.config.recorder",
+    service="config",
+    scope="region",
+    singleton=True,
+    id="arn:{partition}:config:{region}:{account}:configuration-recorders",  # not a real ARN: one per region
+    doc="AWS Config in one region: its configuration recorders, their recording status, delivery channels.",
+    list_operation="DescribeConfigurationRecorders",
+    details=(
+        Detail(
+            "DescribeConfigurationRecorderStatus",
+            {"ConfigurationRecordersStatus": "ConfigurationRecordersStatus"},
+        ),
+        Detail("DescribeDeliveryChannels", {"DeliveryChannels": "DeliveryChannels"}),
+    ),
+)
+
+GUARDDUTY_DETECTOR = ResourceType(
+    name="aws.guardduty.detector",
+    service="guardduty",
+    scope="region",
+    singleton=True,
+    id="arn:{partition}:guardduty:{region}:{account}:detectors",  # not a real ARN: one record per region
+    doc="GuardDuty in one region: the detector IDs (at most one per region), the detector's settings and "
+    "the administrator account it reports to (a member's view of a delegated administrator).",
+    list_operation="ListDetectors",
+    details=(
+        Detail(
+            "GetDetector",
+            {"Detector": None},
+            params={"DetectorId": Ref("DetectorIds[0]")},
+            when="length(DetectorIds || `[]`) > `0`",
+        ),
+        Detail(
+            "GetAdministratorAccount",
+            {"Administrator": "Administrator"},
+            params={"DetectorId": Ref("DetectorIds[0]")},
+            when="length(DetectorIds || `[]`) > `0`",
+        ),
+    ),
+)
+
+SECURITYHUB_HUB = ResourceType(
+    name="aws.securityhub.hub",
+    service="securityhub",
+    scope="region",
+    singleton=True,
+    id="arn:{partition}:securityhub:{region}:{account}:hub/default",
+    doc="Security Hub in one region: DescribeHub (HubArn, SubscribedAt, AutoEnableControls), or {} when the "
+    "account is not subscribed (InvalidAccessException).",
+    list_operation="DescribeHub",
+    list_not_configured=frozenset({"InvalidAccessException"}),
+)
+
+ACCESSANALYZER_ANALYZERS = ResourceType(
+    name="aws.accessanalyzer.analyzers",
+    service="accessanalyzer",
+    scope="region",
+    singleton=True,
+    id="arn:{partition}:access-analyzer:{region}:{account}:analyzers",  # not a real ARN: one per region
+    doc="IAM Access Analyzer in one region: ListAnalyzers (analyzers: arn, name, type, status).",
+    list_operation="ListAnalyzers",
+)
+
+INSPECTOR2_STATUS = ResourceType(
+    name="aws.inspector2.status",
+    service="inspector2",
+    scope="region",
+    singleton=True,
+    id="arn:{partition}:inspector2:{region}:{account}:account-status",  # not a real ARN: one per region
+    doc="Amazon Inspector in one region: BatchGetAccountStatus for the scanned account (accounts[0].state, "
+    "accounts[0].resourceState.ec2/ecr/lambda/lambdaCode).",
+    list_operation="BatchGetAccountStatus",
+    list_params={"accountIds": [Ref("AccountId")]},
+)
+
+# ---- Databases and storage ----
+
+RDS_DB_INSTANCE = ResourceType(
+    name="aws.rds.db_instance",
+    service="rds",
+    scope="region",
+    id="{DBInstanceArn}",
+    name_path="DBInstanceIdentifier",
+    doc="RDS DB instances (DescribeDBInstances items, TagList included; Aurora members carry "
+    "DBClusterIdentifier).",
+    list_operation="DescribeDBInstances",
+    items="DBInstances[]",
+)
+
+RDS_DB_CLUSTER = ResourceType(
+    name="aws.rds.db_cluster",
+    service="rds",
+    scope="region",
+    id="{DBClusterArn}",
+    name_path="DBClusterIdentifier",
+    doc="RDS DB clusters: Aurora and Multi-AZ clusters (DescribeDBClusters items).",
+    list_operation="DescribeDBClusters",
+    items="DBClusters[]",
+)
+
+DYNAMODB_TABLE = ResourceType(
+    name="aws.dynamodb.table",
+    service="dynamodb",
+    scope="region",
+    id="arn:{partition}:dynamodb:{region}:{account}:table/{TableName}",
+    name_path="TableName",
+    doc="DynamoDB tables: DescribeTable Table fields (SSEDescription, DeletionProtectionEnabled, ...) plus "
+    "ContinuousBackupsDescription (point-in-time recovery).",
+    list_operation="ListTables",
+    items="TableNames[].{TableName: @}",
+    details=(
+        Detail("DescribeTable", {MERGE: "Table"}, params={"TableName": Ref("TableName")}),
+        Detail(
+            "DescribeContinuousBackups",
+            {"ContinuousBackupsDescription": "ContinuousBackupsDescription"},
+            params={"TableName": Ref("TableName")},
+        ),
+    ),
+)
+
+EFS_FILE_SYSTEM = ResourceType(
+    name="aws.efs.file_system",
+    service="efs",
+    scope="region",
+    id="{FileSystemArn}",
+    name_path="Name",
+    doc="EFS file systems (Encrypted, KmsKeyId, Tags) plus BackupPolicy (null when none was ever set).",
+    list_operation="DescribeFileSystems",
+    items="FileSystems[]",
+    details=(
+        Detail(
+            "DescribeBackupPolicy",
+            {"BackupPolicy": "BackupPolicy"},
+            params={"FileSystemId": Ref("FileSystemId")},
+            not_configured=frozenset({"PolicyNotFound"}),
+        ),
+    ),
+)
+
+EC2_SNAPSHOT = ResourceType(
+    name="aws.ec2.snapshot",
+    service="ec2",
+    scope="region",
+    id="arn:{partition}:ec2:{region}::snapshot/{SnapshotId}",
+    name_path=_NAME_TAG,
+    doc="EBS snapshots the account owns, plus CreateVolumePermissions (who may create volumes from them).",
+    list_operation="DescribeSnapshots",
+    # The owner-id filter repeats OwnerIds=self; emulators that ignore OwnerIds (moto) still honour it.
+    list_params={"OwnerIds": ["self"], "Filters": [{"Name": "owner-id", "Values": [Ref("AccountId")]}]},
+    items="Snapshots[]",
+    details=(
+        Detail(
+            "DescribeSnapshotAttribute",
+            {"CreateVolumePermissions": "CreateVolumePermissions"},
+            params={"SnapshotId": Ref("SnapshotId"), "Attribute": "createVolumePermission"},
+        ),
+    ),
+)
+
+EC2_IMAGE = ResourceType(
+    name="aws.ec2.image",
+    service="ec2",
+    scope="region",
+    id="arn:{partition}:ec2:{region}::image/{ImageId}",
+    name_path="Name",
+    doc="AMIs the account owns (DescribeImages items; Public says whether anyone may launch them).",
+    list_operation="DescribeImages",
+    list_params={"Owners": ["self"]},
+    items="Images[]",
+)
+
+BACKUP_PLAN = ResourceType(
+    name="aws.backup.plan",
+    service="backup",
+    scope="region",
+    id="{BackupPlanArn}",
+    name_path="BackupPlanName",
+    doc="AWS Backup plans with their rules (GetBackupPlan BackupPlan: Rules[].Lifecycle.DeleteAfterDays).",
+    list_operation="ListBackupPlans",
+    items="BackupPlansList[]",
+    details=(
+        Detail("GetBackupPlan", {"BackupPlan": "BackupPlan"}, params={"BackupPlanId": Ref("BackupPlanId")}),
+    ),
+)
+
+BACKUP_VAULT = ResourceType(
+    name="aws.backup.vault",
+    service="backup",
+    scope="region",
+    id="{BackupVaultArn}",
+    name_path="BackupVaultName",
+    doc="AWS Backup vaults (ListBackupVaults items: Locked, MinRetentionDays, EncryptionKeyArn).",
+    list_operation="ListBackupVaults",
+    items="BackupVaultList[]",
+)
+
+SECRETSMANAGER_SECRET = ResourceType(
+    name="aws.secretsmanager.secret",
+    service="secretsmanager",
+    scope="region",
+    id="{ARN}",
+    name_path="Name",
+    doc="Secrets Manager secrets' metadata (ListSecrets: RotationEnabled, RotationRules, LastRotatedDate); "
+    "secret values are never read (the guard refuses GetSecretValue).",
+    list_operation="ListSecrets",
+    items="SecretList[]",
+)
+
+# ---- Logging, monitoring, notification ----
+
+LOGS_LOG_GROUP = ResourceType(
+    name="aws.logs.log_group",
+    service="logs",
+    scope="region",
+    id="arn:{partition}:logs:{region}:{account}:log-group:{logGroupName}",
+    name_path="logGroupName",
+    doc="CloudWatch Logs log groups (DescribeLogGroups items: retentionInDays, kmsKeyId, metricFilterCount).",
+    list_operation="DescribeLogGroups",
+    items="logGroups[]",
+)
+
+LOGS_METRIC_FILTER = ResourceType(
+    name="aws.logs.metric_filter",
+    service="logs",
+    scope="region",
+    # Not a real ARN (metric filters have none): the log group's ARN plus the filter name.
+    id="arn:{partition}:logs:{region}:{account}:log-group:{logGroupName}:metric-filter:{filterName}",
+    name_path="filterName",
+    doc="CloudWatch Logs metric filters of a region, listed in one call (filterPattern, logGroupName, "
+    "metricTransformations).",
+    list_operation="DescribeMetricFilters",
+    items="metricFilters[]",
+)
+
+CLOUDWATCH_ALARM = ResourceType(
+    name="aws.cloudwatch.alarm",
+    service="cloudwatch",
+    scope="region",
+    id="{AlarmArn}",
+    name_path="AlarmName",
+    doc="CloudWatch metric alarms (DescribeAlarms MetricAlarms: MetricName, Namespace, AlarmActions, "
+    "ActionsEnabled).",
+    list_operation="DescribeAlarms",
+    list_params={"AlarmTypes": ["MetricAlarm"]},
+    items="MetricAlarms[]",
+)
+
+SNS_TOPIC = ResourceType(
+    name="aws.sns.topic",
+    service="sns",
+    scope="region",
+    id="{TopicArn}",
+    doc="SNS topics with GetTopicAttributes Attributes (KmsMasterKeyId, Policy as a JSON string, "
+    "SubscriptionsConfirmed).",
+    list_operation="ListTopics",
+    items="Topics[]",
+    details=(
+        Detail("GetTopicAttributes", {"Attributes": "Attributes"}, params={"TopicArn": Ref("TopicArn")}),
+    ),
+)
+
+EVENTS_RULE = ResourceType(
+    name="aws.events.rule",
+    service="events",
+    scope="region",
+    id="{Arn}",
+    name_path="Name",
+    doc="EventBridge rules of the default event bus (ListRules items: EventPattern as a JSON string, State) "
+    "plus their Targets (ListTargetsByRule).",
+    list_operation="ListRules",
+    items="Rules[]",
+    details=(Detail("ListTargetsByRule", {"Targets": "Targets"}, params={"Rule": Ref("Name")}),),
+)
+
+# ---- Edge and application services ----
+
+ELBV2_LOAD_BALANCER = ResourceType(
+    name="aws.elbv2.load_balancer",
+    service="elbv2",
+    scope="region",
+    id="{LoadBalancerArn}",
+    name_path="LoadBalancerName",
+    doc="Application, network and gateway load balancers with Listeners (protocol, SslPolicy, DefaultActions), "
+    "Attributes, and the WAF web ACL of application load balancers (wafv2 GetWebACLForResource WebACL).",
+    list_operation="DescribeLoadBalancers",
+    items="LoadBalancers[]",
+    details=(
+        Detail(
+            "DescribeListeners",
+            {"Listeners": "Listeners"},
+            params={"LoadBalancerArn": Ref("LoadBalancerArn")},
+        ),
+        Detail(
+            "DescribeLoadBalancerAttributes",
+            {"Attributes": "Attributes"},
+            params={"LoadBalancerArn": Ref("LoadBalancerArn")},
+        ),
+        Detail(
+            "GetWebACLForResource",
+            {"WebACL": "WebACL"},
+            params={"ResourceArn": Ref("LoadBalancerArn")},
+            service="wafv2",
+            # Only application load balancers can have a web ACL; AWS answers "no ACL" with an empty
+            # answer, some SDK versions with WAFNonexistentItemException.
+            when="Type == 'application'",
+            not_configured=frozenset({"WAFNonexistentItemException"}),
+        ),
+    ),
+)
+
+CLOUDFRONT_DISTRIBUTION = ResourceType(
+    name="aws.cloudfront.distribution",
+    service="cloudfront",
+    scope="account",
+    id="{ARN}",
+    name_path="DomainName",
+    doc="CloudFront distributions (ListDistributions summaries: ViewerCertificate, DefaultCacheBehavior, "
+    "CacheBehaviors, WebACLId, Origins); origin custom header values always redacted.",
+    list_operation="ListDistributions",
+    items="DistributionList.Items[]",
+    # Custom origin headers often carry a shared secret that the origin checks.
+    redact=("Origins.Items[*].CustomHeaders.Items[*].HeaderValue",),
+)
+
+APIGATEWAY_REST_API = ResourceType(
+    name="aws.apigateway.rest_api",
+    service="apigateway",
+    scope="region",
+    id="arn:{partition}:apigateway:{region}::/restapis/{id}",
+    name_path="name",
+    doc="API Gateway REST APIs (GetRestApis items) with their Stages (GetStages item: accessLogSettings, "
+    "webAclArn, methodSettings); stage variable values always redacted.",
+    list_operation="GetRestApis",
+    items="items[]",
+    details=(Detail("GetStages", {"Stages": "item"}, params={"restApiId": Ref("id")}),),
+    # Stage variables are often used to pass credentials to integrations.
+    redact=("Stages[*].variables.*",),
+)
+
+ROUTE53_HOSTED_ZONE = ResourceType(
+    name="aws.route53.hosted_zone",
+    service="route53",
+    scope="account",
+    id="arn:{partition}:route53:::hostedzone/{Id!b}",
+    name_path="Name",
+    doc="Route 53 hosted zones (ListHostedZones items: Id, Name, Config.PrivateZone) with their "
+    "ResourceRecordSets (ListResourceRecordSets: Name, Type, ResourceRecords[].Value).",
+    list_operation="ListHostedZones",
+    items="HostedZones[]",
+    details=(
+        Detail(
+            "ListResourceRecordSets",
+            {"ResourceRecordSets": "ResourceRecordSets"},
+            params={"HostedZoneId": Ref("Id")},
+        ),
+    ),
 )
 
 #: Every declared type, scope records first. Order does not affect output (records are sorted).
@@ -486,6 +870,29 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     CLOUDTRAIL_TRAIL,
     KMS_KEY,
     LAMBDA_FUNCTION,
+    CONFIG_RECORDER,
+    GUARDDUTY_DETECTOR,
+    SECURITYHUB_HUB,
+    ACCESSANALYZER_ANALYZERS,
+    INSPECTOR2_STATUS,
+    RDS_DB_INSTANCE,
+    RDS_DB_CLUSTER,
+    DYNAMODB_TABLE,
+    EFS_FILE_SYSTEM,
+    EC2_SNAPSHOT,
+    EC2_IMAGE,
+    BACKUP_PLAN,
+    BACKUP_VAULT,
+    SECRETSMANAGER_SECRET,
+    LOGS_LOG_GROUP,
+    LOGS_METRIC_FILTER,
+    CLOUDWATCH_ALARM,
+    SNS_TOPIC,
+    EVENTS_RULE,
+    ELBV2_LOAD_BALANCER,
+    CLOUDFRONT_DISTRIBUTION,
+    APIGATEWAY_REST_API,
+    ROUTE53_HOSTED_ZONE,
 )
 
 TYPES_BY_NAME: Mapping[str, ResourceType] = {t.name: t for t in RESOURCE_TYPES}
@@ -496,6 +903,15 @@ IDENTITY_CALLS: tuple[Call, ...] = (
     Call("sts", "AssumeRole"),
 )
 
+#: Organizations reads made from the management (or delegated administrator) account when
+#: ``aws.organization`` is set: member discovery (``organization.py``) and ``ismap-scan doctor``.
+ORGANIZATION_CALLS: tuple[Call, ...] = (
+    Call("organizations", "DescribeOrganization"),
+    Call("organizations", "ListAccounts"),
+    Call("organizations", "ListAccountsForParent"),
+    Call("organizations", "ListChildren"),
+)
+
 
 def all_calls() -> list[Call]:
     """Every operation the AWS provider may make, deduplicated, sorted by ``service:Operation``."""
@@ -503,7 +919,7 @@ def all_calls() -> list[Call]:
     for t in RESOURCE_TYPES:
         for c in t.calls():
             seen.setdefault(c.name, c)
-    for c in IDENTITY_CALLS:
+    for c in (*IDENTITY_CALLS, *ORGANIZATION_CALLS):
         seen.setdefault(c.name, c)
     return [seen[k] for k in sorted(seen)]
 
@@ -522,13 +938,30 @@ def required_permissions() -> list[str]:
     return sorted({c.permission for c in all_calls()})
 
 
-def iam_policy_document() -> dict[str, Any]:
-    """An identity policy granting exactly :func:`required_permissions` (for the docs and ``--help``)."""
+def iam_policy_document(
+    assume_role_name: str | None = None, role_path: str = "/", partition: str = "aws"
+) -> dict[str, Any]:
+    """An identity policy granting exactly :func:`required_permissions` (``docs/aws-iam-policy.json``).
+
+    The first statement (``IsmapScanReadOnly``) is every declared read, ``Resource: "*"``, without
+    ``sts:AssumeRole``. With ``assume_role_name`` (the ``aws.organization.role_name``) a second statement
+    lets the management-account principal assume that role, under ``role_path``, in any account
+    (``arn:<partition>:iam::*:role<path><name>``). Deterministic: actions are sorted.
+    """
     actions = [a for a in required_permissions() if a != "sts:AssumeRole"]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "IsmapScanReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}],
-    }
+    statements: list[dict[str, Any]] = [
+        {"Sid": "IsmapScanReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}
+    ]
+    if assume_role_name:
+        statements.append(
+            {
+                "Sid": "IsmapScanAssumeMemberAuditRole",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": f"arn:{partition}:iam::*:role{role_path}{assume_role_name}",
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def redaction_rules() -> dict[str, tuple[str, ...]]:

@@ -1,0 +1,155 @@
+"""Evidence bundles: create → verify, and every bad-input case rejected with its own message."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ismap_scan.cli import cli
+from ismap_scan.evidence.bundle import Limits, create_bundle, verify_bundle
+from ismap_scan.evidence.signing import generate_keypair
+from ismap_scan.evidence.store import open_store
+
+
+@pytest.fixture
+def made(tmp_path: Path, scan_factory: Any, store_kwargs: Any) -> dict[str, Any]:
+    priv, pub = generate_keypair(tmp_path / "keys")
+    _p2, other = generate_keypair(tmp_path / "other")
+    with open_store(f"sqlite:///{tmp_path / 'ev.sqlite3'}") as store:
+        store.store_scan(scan_factory({"a": True, "b": False}), sign_key=priv, **store_kwargs)
+        store.store_scan(scan_factory({"a": True, "c": True}), sign_key=priv, **store_kwargs)
+        path = tmp_path / "bundle.zip"
+        create_bundle(store, store.list_scans(), path, sign_key=priv)
+    return {"path": path, "pub": pub, "other": other, "tmp": tmp_path}
+
+
+def _rewrite(src: Path, dst: Path, change: Any) -> None:
+    """Copy the zip member by member, letting ``change(name, data)`` return new bytes or None to drop it."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = change(info.filename, zin.read(info))
+            if data is not None:
+                zout.writestr(info.filename, data)
+
+
+def test_bundle_verifies_with_the_trusted_key(made: dict[str, Any]) -> None:
+    rep = verify_bundle(made["path"], made["pub"])
+    assert rep.ok, rep.problems
+    assert rep.integrity == "ok" and rep.reproducibility == "ok" and rep.authenticity.startswith("verified")
+    with zipfile.ZipFile(made["path"]) as zf:
+        names = zf.namelist()
+        manifest = json.loads(zf.read("manifest.json"))
+    assert "manifest.sig" in names and any(n.startswith("packs/") and n.endswith("s3.yaml") for n in names)
+    assert any(n.endswith("reports/summary.md") for n in names)
+    assert len(manifest["scans"]) == 2 and manifest["chain"]["links"] == 2
+    assert manifest["scans"][1]["prev_manifest_sha256"] == manifest["scans"][0]["manifest_sha256"]
+    res = CliRunner().invoke(cli, ["bundle", "verify", str(made["path"]), "--public-key", str(made["pub"])], obj={})
+    assert res.exit_code == 0 and "integrity:       ok" in res.output
+
+
+def test_without_a_key_authenticity_is_unverified(made: dict[str, Any]) -> None:
+    rep = verify_bundle(made["path"])
+    assert rep.ok and rep.authenticity.startswith("unverified")
+
+
+def _first_results(names: list[str]) -> str:
+    return next(n for n in names if n.endswith("results.jsonl"))
+
+
+def _tamper(made: dict[str, Any], case: str) -> tuple[Path, Limits | None, Path | None]:
+    src, tmp, pub = made["path"], made["tmp"], made["pub"]
+    dst = tmp / f"{case}.zip"
+    with zipfile.ZipFile(src) as zf:
+        names = zf.namelist()
+        manifest = json.loads(zf.read("manifest.json"))
+    target = _first_results(names)
+    if case == "truncated":
+        dst.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
+    elif case == "changed_byte":
+        _rewrite(src, dst, lambda n, d: d.replace(b'"FAIL"', b'"PASS"', 1) if n == target else d)
+    elif case == "missing_member":
+        _rewrite(src, dst, lambda n, d: None if n == target else d)
+    elif case == "extra_member":
+        _rewrite(src, dst, lambda n, d: d)
+        with zipfile.ZipFile(dst, "a") as zf:
+            zf.writestr("scans/notes.txt", b"added later")
+    elif case == "wrong_key":
+        dst, pub = src, made["other"]
+    elif case == "manifest_wrong_hash":
+        # Rewrite an evidence manifest and "fix" its member hash: the chain link no longer matches.
+        em = next(n for n in names if n.endswith("evidence-manifest.json"))
+        with zipfile.ZipFile(src) as zf:
+            body = zf.read(em).replace(b'"demo":false', b'"demo":true')
+        import hashlib
+
+        manifest["members"][em] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+        _rewrite(
+            src,
+            dst,
+            lambda n, d: body if n == em else (json.dumps(manifest).encode() if n == "manifest.json" else d),
+        )
+        pub = None
+    elif case == "zip_slip":
+        _rewrite(src, dst, lambda n, d: d)
+        with zipfile.ZipFile(dst, "a") as zf:
+            zf.writestr("../../evil.sh", b"echo owned")
+    elif case == "zip_bomb":
+        _rewrite(src, dst, lambda n, d: d)
+        with zipfile.ZipFile(dst, "a", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("scans/huge.bin", b"\0" * (8 << 20))
+        return dst, Limits(max_ratio=100.0), pub
+    elif case == "not_reproducible":
+        # A check changed in the bundled pack, with its member hash updated: integrity holds, but the pack
+        # no longer hashes to the one the scans used.
+        pack_file = next(n for n in names if n.startswith("packs/") and n.endswith("s3.yaml"))
+        with zipfile.ZipFile(src) as zf:
+            body = zf.read(pack_file) + b"\n# edited\n"
+        import hashlib
+
+        manifest["members"][pack_file] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+        _rewrite(
+            src,
+            dst,
+            lambda n, d: body if n == pack_file else (json.dumps(manifest).encode() if n == "manifest.json" else d),
+        )
+        pub = None
+    return dst, None, pub
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "words"),
+    [
+        ("truncated", "unreadable", "truncated"),
+        ("changed_byte", "member_changed", "was changed"),
+        ("missing_member", "missing_member", "missing from the zip"),
+        ("extra_member", "extra_member", "not listed in manifest.json"),
+        ("wrong_key", "signature_invalid", "does not verify with the given public key"),
+        ("manifest_wrong_hash", "manifest_hash", "not the chain link"),
+        ("zip_slip", "zip_slip", "unsafe path"),
+        ("zip_bomb", "zip_bomb", "zip bomb"),
+        ("not_reproducible", "not_reproducible", "scan "),
+    ],
+)
+def test_bad_bundles_are_rejected_with_their_own_message(
+    made: dict[str, Any], case: str, code: str, words: str
+) -> None:
+    path, limits, pub = _tamper(made, case)
+    rep = verify_bundle(path, pub, limits)
+    assert not rep.ok
+    assert rep.problems[0].code == code, rep.problems
+    assert words in rep.problems[0].message
+    if limits is None:
+        args = ["bundle", "verify", str(path)] + (["--public-key", str(pub)] if pub else [])
+        res = CliRunner().invoke(cli, args, obj={})
+        assert res.exit_code == 3 and code in res.output
+
+
+def test_zip_slip_is_refused_before_anything_is_written(made: dict[str, Any], tmp_path: Path) -> None:
+    path, _l, _p = _tamper(made, "zip_slip")
+    verify_bundle(path)
+    assert not (made["tmp"].parent / "evil.sh").exists() and not (tmp_path.parent.parent / "evil.sh").exists()
