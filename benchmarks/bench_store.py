@@ -32,7 +32,9 @@ def _demo_snapshot() -> list[Resource]:
     with demo_estate(["aws"]) as estate:
         from ismap_scan.providers.base import get_provider
 
-        cfg.providers = {n: get_provider(n).settings_model().model_validate(s) for n, s in estate.settings.items()}
+        cfg.providers = {
+            n: get_provider(n).settings_model().model_validate(s) for n, s in estate.settings.items()
+        }
         checks = pipeline.build_checkset(cfg)
         return pipeline.collect(cfg, checks, client_hooks=estate.client_hooks).resources
 
@@ -84,8 +86,15 @@ def main() -> None:
                 digest = pipeline.write_snapshot(folder / "snapshot.jsonl.gz", records)
                 pipeline.evaluate_and_report(cfg, checks, records, folder, scan_id, at, at, ["jsonl"])
                 pipeline.write_manifest(
-                    folder, scan_id, kind="scan", cfg=cfg, checks=checks, started_at=at, finished_at=at,
-                    resources=records, snapshot=digest,
+                    folder,
+                    scan_id,
+                    kind="scan",
+                    cfg=cfg,
+                    checks=checks,
+                    started_at=at,
+                    finished_at=at,
+                    resources=records,
+                    snapshot=digest,
                 )
                 t0 = time.perf_counter()
                 store.store_scan(

@@ -62,7 +62,9 @@ def history(ctx: click.Context, store_url: str | None, scope: str | None, fmt: s
             return
         table = Table(title=f"Evidence: {rows[0].scope_key} ({len(rows)} scans)" if rows else "Evidence")
         for col in ("#", "scan", "started (UTC)", "results", "PASS", "FAIL", "ERROR", "signed", "snapshot"):
-            table.add_column(col, justify="right" if col in ("#", "results", "PASS", "FAIL", "ERROR") else "left")
+            table.add_column(
+                col, justify="right" if col in ("#", "results", "PASS", "FAIL", "ERROR") else "left"
+            )
         for r in rows:
             table.add_row(
                 str(r.seq),
@@ -81,9 +83,13 @@ def history(ctx: click.Context, store_url: str | None, scope: str | None, fmt: s
 @history.command("verify")
 @store_option
 @scope_option
-@click.option("--public-key", type=click.Path(dir_okay=False, path_type=Path), help="Trusted Ed25519 public key.")
+@click.option(
+    "--public-key", type=click.Path(dir_okay=False, path_type=Path), help="Trusted Ed25519 public key."
+)
 @click.pass_context
-def history_verify(ctx: click.Context, store_url: str | None, scope: str | None, public_key: Path | None) -> None:
+def history_verify(
+    ctx: click.Context, store_url: str | None, scope: str | None, public_key: Path | None
+) -> None:
     """Walk the chain: manifest hashes, links, results, control statuses, snapshots and signatures.
 
     Exits 3 naming the first broken link, 0 when the chain is intact.
@@ -104,7 +110,8 @@ def history_verify(ctx: click.Context, store_url: str | None, scope: str | None,
             return
         if broken is not None:
             out_console.print(
-                f"[red]BROKEN[/red] at link {broken.seq}, scan {broken.scan_id}: " + "; ".join(broken.problems),
+                f"[red]BROKEN[/red] at link {broken.seq}, scan {broken.scan_id}: "
+                + "; ".join(broken.problems),
                 highlight=False,
             )
             for link in rep.links:
@@ -134,8 +141,12 @@ def history_prune(ctx: click.Context, store_url: str | None, keep_days: int) -> 
 @click.argument("head", required=False)
 @store_option
 @scope_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+)
 @click.option("--exit-code", is_flag=True, help="Exit 3 when HEAD has new failures.")
 @click.pass_context
 def diff(
@@ -165,7 +176,9 @@ def diff(
                 else:
                     rows = store.list_scans(store.resolve_scope(scope))
                     if len(rows) < 2:
-                        raise InputError(f"scope {rows[0].scope_key if rows else scope} has fewer than two stored scans")
+                        raise InputError(
+                            f"scope {rows[0].scope_key if rows else scope} has fewer than two stored scans"
+                        )
                     b, h = rows[-2], rows[-1]
                 history = store.finding_history(h.scope_key)
                 d = diff_scans(view_from_store(store, b), view_from_store(store, h), history)
@@ -223,9 +236,15 @@ def bundle() -> None:
 @click.argument("scan", required=False)
 @click.option("--since", help="First day (YYYY-MM-DD, in --timezone) of scans to include.")
 @click.option("--until", help="Last day (YYYY-MM-DD, in --timezone) of scans to include.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.zip")
-@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path), help="Ed25519 private key (PEM).")
-@click.option("--timezone", default="Asia/Tokyo", show_default=True, help="Zone of --since/--until and reports.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.zip"
+)
+@click.option(
+    "--sign-key", type=click.Path(dir_okay=False, path_type=Path), help="Ed25519 private key (PEM)."
+)
+@click.option(
+    "--timezone", default="Asia/Tokyo", show_default=True, help="Zone of --since/--until and reports."
+)
 @store_option
 @scope_option
 @click.pass_context
@@ -266,17 +285,23 @@ def bundle_create(
             rows = store.list_scans(store.resolve_scope(scope))[-1:]
         key_path = sign_key or configured_signing_key()
         m = create_bundle(store, rows, output, sign_key=key_path, period=period, extra_reports=extra)
-        signed = f"signed with key {m['_signed_by']}" if m.get("_signed_by") else "UNSIGNED (no key configured)"
+        signed = (
+            f"signed with key {m['_signed_by']}" if m.get("_signed_by") else "UNSIGNED (no key configured)"
+        )
         out_console.print(
             f"Wrote {output}: {len(rows)} scans, {len(m['members'])} members, {signed}", highlight=False
         )
         if m.get("reports_skipped"):
-            err_console.print(f"[yellow]reports not rendered:[/yellow] {m['reports_skipped']}", highlight=False)
+            err_console.print(
+                f"[yellow]reports not rendered:[/yellow] {m['reports_skipped']}", highlight=False
+            )
 
 
 @bundle.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--public-key", type=click.Path(dir_okay=False, path_type=Path), help="The key you trust (PEM).")
+@click.option(
+    "--public-key", type=click.Path(dir_okay=False, path_type=Path), help="The key you trust (PEM)."
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def bundle_verify(ctx: click.Context, file: Path, public_key: Path | None, fmt: str) -> None:
@@ -306,7 +331,9 @@ def keys() -> None:
 
 
 @keys.command("generate")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Default: DATA_DIR/keys.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Default: DATA_DIR/keys."
+)
 @click.option("--force", is_flag=True, help="Replace an existing key pair.")
 @click.pass_context
 def keys_generate(ctx: click.Context, out_dir: Path | None, force: bool) -> None:
@@ -316,7 +343,9 @@ def keys_generate(ctx: click.Context, out_dir: Path | None, force: bool) -> None
 
     with _handle_errors(ctx.obj["debug"]):
         priv, pub = generate_keypair(out_dir or keys_dir(), overwrite=force)
-        out_console.print(f"private key: {priv}\npublic key:  {pub} (key {key_id(load_public_key(pub))})", highlight=False)
+        out_console.print(
+            f"private key: {priv}\npublic key:  {pub} (key {key_id(load_public_key(pub))})", highlight=False
+        )
 
 
 # ---------------------------------------------------------------------------------------------- report --period

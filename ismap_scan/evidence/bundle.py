@@ -97,7 +97,7 @@ def _reports_for(
             # the failure is recorded in the bundle manifest instead of stopping the bundle.
             try:
                 paths = write_reports(results, tmp, [fmt], meta)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 skipped[fmt] = f"{type(exc).__name__}: {exc}"
                 continue
             for path in paths:
@@ -123,7 +123,9 @@ def create_bundle(
         raise InputError("nothing to bundle: no stored scan matches")
     scopes = {s.scope_key for s in scans}
     if len(scopes) > 1:
-        raise InputError(f"a bundle holds one scope; these scans span {', '.join(sorted(scopes))} (use --scope)")
+        raise InputError(
+            f"a bundle holds one scope; these scans span {', '.join(sorted(scopes))} (use --scope)"
+        )
     scans = sorted(scans, key=lambda s: s.seq)
     key = signing.load_private_key(sign_key) if sign_key else None
     members: dict[str, dict[str, Any]] = {}
@@ -142,7 +144,9 @@ def create_bundle(
                 sig_doc = {"signature": s.signature, "key_id": s.key_id, "algorithm": "Ed25519"}
                 _zip_write(zf, f"{base}/evidence-manifest.sig", canonical_json(sig_doc).encode(), members)
             _zip_write(zf, f"{base}/snapshot.jsonl.gz", store.snapshot_bytes(s), members)
-            _zip_write(zf, f"{base}/results.jsonl", "".join(line + "\n" for line in lines).encode("utf-8"), members)
+            _zip_write(
+                zf, f"{base}/results.jsonl", "".join(line + "\n" for line in lines).encode("utf-8"), members
+            )
             controls_doc = {"catalog": s.catalog_version, "controls": store.control_dicts(s)}
             _zip_write(zf, f"{base}/controls.json", _pretty(controls_doc), members)
             for name, data in _reports_for(store, s, lines, skipped):
@@ -153,7 +157,9 @@ def create_bundle(
                 if s.check_pack_sha256 not in packs_done:
                     archive = store.check_pack_bytes(s)
                     if archive is None:
-                        raise InputError(f"scan {s.scan_id}: its check pack was not archived; cannot bundle it")
+                        raise InputError(
+                            f"scan {s.scan_id}: its check pack was not archived; cannot bundle it"
+                        )
                     with zipfile.ZipFile(io.BytesIO(archive)) as pack:
                         for info in pack.infolist():
                             _zip_write(zf, f"{pack_dir}/{info.filename}", pack.read(info), members)
@@ -341,7 +347,9 @@ def _check_structure(zf: zipfile.ZipFile, limits: Limits, rep: VerifyReport) -> 
             )
             return False
     if total > limits.max_total_bytes:
-        rep.add("zip_bomb", f"members declare {total} bytes in all, over the limit of {limits.max_total_bytes}")
+        rep.add(
+            "zip_bomb", f"members declare {total} bytes in all, over the limit of {limits.max_total_bytes}"
+        )
         return False
     return True
 
@@ -369,8 +377,10 @@ def _read_manifest(zf: zipfile.ZipFile, rep: VerifyReport) -> tuple[dict[str, An
     except (zipfile.BadZipFile, OverflowError, json.JSONDecodeError, UnicodeDecodeError, EOFError) as exc:
         rep.add("bad_manifest", f"manifest.json cannot be read: {exc}")
         return None, b""
-    if not isinstance(manifest, dict) or manifest.get("schema") != BUNDLE_SCHEMA or not isinstance(
-        manifest.get("members"), dict
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("schema") != BUNDLE_SCHEMA
+        or not isinstance(manifest.get("members"), dict)
     ):
         rep.add("bad_manifest", f"manifest.json is not a {BUNDLE_SCHEMA} manifest")
         return None, b""
@@ -434,10 +444,15 @@ def _check_chain(manifest: dict[str, Any], root: Path, rep: VerifyReport) -> Non
             continue
         em = json.loads(body)
         if em.get("prev_manifest_sha256") != entry.get("prev_manifest_sha256"):
-            rep.add("chain_broken", f"scan {sid}: previous-manifest hash differs between its manifest and the bundle's")
+            rep.add(
+                "chain_broken",
+                f"scan {sid}: previous-manifest hash differs between its manifest and the bundle's",
+            )
         if prev is not None and entry.get("seq") == prev.get("seq", 0) + 1:
             if entry.get("prev_manifest_sha256") != prev.get("manifest_sha256"):
-                rep.add("chain_broken", f"scan {sid}: does not link to the previous scan {prev.get('scan_id')}")
+                rep.add(
+                    "chain_broken", f"scan {sid}: does not link to the previous scan {prev.get('scan_id')}"
+                )
         prev = entry
         res = base / "results.jsonl"
         lines = res.read_text(encoding="utf-8").splitlines() if res.is_file() else []
@@ -445,7 +460,9 @@ def _check_chain(manifest: dict[str, Any], root: Path, rep: VerifyReport) -> Non
             rep.add("content_mismatch", f"scan {sid}: results.jsonl does not match its evidence manifest")
         snap = base / "snapshot.jsonl.gz"
         try:
-            snap_ok = snap.is_file() and snapshot_lines_sha256(snap.read_bytes()) == (em.get("snapshot") or {}).get("sha256")
+            snap_ok = snap.is_file() and snapshot_lines_sha256(snap.read_bytes()) == (
+                em.get("snapshot") or {}
+            ).get("sha256")
         except (OSError, EOFError, ValueError) as exc:
             rep.add("content_mismatch", f"scan {sid}: snapshot.jsonl.gz cannot be read ({exc})")
             continue
@@ -454,7 +471,9 @@ def _check_chain(manifest: dict[str, Any], root: Path, rep: VerifyReport) -> Non
         ctl = base / "controls.json"
         if ctl.is_file():
             controls = json.loads(ctl.read_text(encoding="utf-8")).get("controls") or []
-            if sha256_hex(canonical_json(controls).encode("utf-8")) != (em.get("controls") or {}).get("sha256"):
+            if sha256_hex(canonical_json(controls).encode("utf-8")) != (em.get("controls") or {}).get(
+                "sha256"
+            ):
                 rep.add("content_mismatch", f"scan {sid}: controls.json does not match its evidence manifest")
 
 
@@ -489,7 +508,9 @@ def _check_authenticity(
         mfile = root / "scans" / str(sid) / "evidence-manifest.json"
         if sfile.is_file() and mfile.is_file():
             doc = json.loads(sfile.read_text(encoding="utf-8"))
-            if doc.get("key_id") == kid and not signing.verify(pub, mfile.read_bytes(), str(doc.get("signature"))):
+            if doc.get("key_id") == kid and not signing.verify(
+                pub, mfile.read_bytes(), str(doc.get("signature"))
+            ):
                 rep.add("signature_invalid", f"scan {sid}: its evidence manifest's signature does not verify")
                 rep.authenticity = "FAILED"
                 return
@@ -507,10 +528,14 @@ def _check_reproducibility(manifest: dict[str, Any], root: Path, rep: VerifyRepo
     for entry in manifest.get("scans") or []:
         sid = str(entry.get("scan_id"))
         if not entry.get("pack_dir"):
-            rep.add("not_reproducible", f"scan {sid}: no check pack in the bundle, so it cannot be re-evaluated")
+            rep.add(
+                "not_reproducible", f"scan {sid}: no check pack in the bundle, so it cannot be re-evaluated"
+            )
             continue
         pack = root / str(entry["pack_dir"])
-        dirs = sorted((p for p in pack.iterdir() if p.is_dir() and p.name.startswith("checks")), key=_pack_order)
+        dirs = sorted(
+            (p for p in pack.iterdir() if p.is_dir() and p.name.startswith("checks")), key=_pack_order
+        )
         sel = entry.get("selection") or {}
         try:
             checks = load_checks(dirs=dirs, params=sel.get("params") or None)
@@ -526,13 +551,18 @@ def _check_reproducibility(manifest: dict[str, Any], root: Path, rep: VerifyRepo
                 )
                 continue
             catalog = load_catalog(str(entry.get("catalog_version")), base=mappings / "ismap")
-            check_map = load_check_map(str(entry.get("catalog_version")), base=mappings / "ismap", catalog=catalog)
+            check_map = load_check_map(
+                str(entry.get("catalog_version")), base=mappings / "ismap", catalog=catalog
+            )
             resources, _digest = read_snapshot(root / "scans" / sid / "snapshot.jsonl.gz")
             again = evaluate(resources, checks, check_map)
         except (IsmapScanError, OSError) as exc:
             rep.add("not_reproducible", f"scan {sid}: the bundled checks cannot be loaded or run: {exc}")
             continue
-        stored = [json.loads(x) for x in (root / "scans" / sid / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+        stored = [
+            json.loads(x)
+            for x in (root / "scans" / sid / "results.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
         fresh = [r.to_dict() for r in again]
         diffs = [(a, b) for a, b in zip(stored, fresh, strict=False) if _untimed(a) != _untimed(b)]
         if len(stored) != len(fresh) or diffs:
@@ -549,9 +579,14 @@ def _check_reproducibility(manifest: dict[str, Any], root: Path, rep: VerifyRepo
         # Control statuses are compared by status only: the roll-up's other fields (times, per-result
         # detail) are presentation, and a statement (assertion.yaml) is not part of the bundle yet.
         controls_now = {c.id: c.status.value for c in rollup(again, check_map, catalog)}
-        ctl = json.loads((root / "scans" / sid / "controls.json").read_text(encoding="utf-8")).get("controls") or []
+        ctl = (
+            json.loads((root / "scans" / sid / "controls.json").read_text(encoding="utf-8")).get("controls")
+            or []
+        )
         if controls_now != {str(c.get("id")): str(c.get("status")) for c in ctl}:
-            rep.add("not_reproducible", f"scan {sid}: re-evaluated control statuses differ from the bundled ones")
+            rep.add(
+                "not_reproducible", f"scan {sid}: re-evaluated control statuses differ from the bundled ones"
+            )
     rep.reproducibility = "ok" if len(rep.problems) == before else "FAILED"
 
 

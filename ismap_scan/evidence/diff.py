@@ -113,7 +113,11 @@ class ScanDiff:
     @property
     def changed(self) -> bool:
         return bool(
-            self.new_failures or self.fixed or self.new_resources or self.removed_resources or self.control_changes
+            self.new_failures
+            or self.fixed
+            or self.new_resources
+            or self.removed_resources
+            or self.control_changes
         )
 
     def counts(self) -> dict[str, int]:
@@ -142,7 +146,9 @@ class ScanDiff:
         }
 
 
-def diff_scans(base: ScanView, head: ScanView, history: Mapping[str, Mapping[str, Any]] | None = None) -> ScanDiff:
+def diff_scans(
+    base: ScanView, head: ScanView, history: Mapping[str, Mapping[str, Any]] | None = None
+) -> ScanDiff:
     """Compare two scans. ``history`` (finding key → the store's ``findings`` row) adds ``first_seen_at`` and
     ``failing_since`` to entries. Every list is sorted (check ID, resource), so equal inputs give equal output."""
     out = ScanDiff(base, head)

@@ -88,7 +88,9 @@ def period_report(store: Any, scope: str, period: Period) -> dict[str, Any]:
     for s in scans:
         for c in store.control_dicts(s):
             cid, status = str(c.get("id")), str(c.get("status"))
-            pc = per_control.setdefault(cid, {"control": cid, "title": c.get("title") or {}, "statuses": Counter()})
+            pc = per_control.setdefault(
+                cid, {"control": cid, "title": c.get("title") or {}, "statuses": Counter()}
+            )
             pc["statuses"][status] += 1
             last_of_day.setdefault(cid, {})[day_of[s.scan_id]] = status  # scans are in time order
     controls = []
@@ -116,7 +118,13 @@ def period_report(store: Any, scope: str, period: Period) -> dict[str, Any]:
     cursor = period.start
     for d in [*scanned_days, period.end + timedelta(days=1)]:
         if d > cursor:
-            gaps.append({"from": cursor.isoformat(), "to": (d - timedelta(days=1)).isoformat(), "days": (d - cursor).days})
+            gaps.append(
+                {
+                    "from": cursor.isoformat(),
+                    "to": (d - timedelta(days=1)).isoformat(),
+                    "days": (d - cursor).days,
+                }
+            )
         cursor = max(cursor, d + timedelta(days=1))
 
     failures = _failure_intervals(store, scans, zone)
@@ -169,7 +177,11 @@ def _failure_intervals(store: Any, scans: list[Any], zone: ZoneInfo) -> list[dic
             r = verdicts.get(key)
             if r is None or r["verdict"] != fail:
                 item = open_.pop(key)
-                item.update(closed_at=s.started_at, closed_scan=s.scan_id, closed_by="gone" if r is None else r["verdict"])
+                item.update(
+                    closed_at=s.started_at,
+                    closed_scan=s.scan_id,
+                    closed_by="gone" if r is None else r["verdict"],
+                )
                 done.append(item)
     for item in open_.values():
         item.update(closed_at=None, closed_scan=None, closed_by=None)

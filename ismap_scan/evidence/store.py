@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, make_url
 
 from .. import __version__
@@ -73,7 +73,9 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     if not url.startswith(("sqlite:", "postgresql+")):
-        raise InputError(f"--store: unsupported URL {safe_url(url)!r} (use sqlite:///PATH or postgresql://...)")
+        raise InputError(
+            f"--store: unsupported URL {safe_url(url)!r} (use sqlite:///PATH or postgresql://...)"
+        )
     return url
 
 
@@ -81,7 +83,7 @@ def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a URL too broken to parse is shown as "<unparsable>"
+    except Exception:
         return "<unparsable URL>"
 
 
@@ -126,7 +128,9 @@ def check_pack_archive(check_dirs: Sequence[Path], mappings_dir: Path | None) ->
     Same labels and file filter as :meth:`~ismap_scan.engine.CheckSet.pack_hash`, so the archive, once
     unpacked, hashes to the pack hash the scan recorded. Fixed timestamps: equal packs give equal bytes.
     """
-    trees: list[tuple[str, Path]] = [(("checks" if i == 0 else f"checks{i}"), Path(d)) for i, d in enumerate(check_dirs)]
+    trees: list[tuple[str, Path]] = [
+        (("checks" if i == 0 else f"checks{i}"), Path(d)) for i, d in enumerate(check_dirs)
+    ]
     if mappings_dir is not None and mappings_dir.is_dir():
         trees.append(("mappings", mappings_dir))
     entries: list[tuple[str, Path]] = []
@@ -266,9 +270,11 @@ class EvidenceStore:
             from .migrate import upgrade
 
             upgrade(self.engine)
-        except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear message
+        except Exception as exc:
             self.engine.dispose()
-            raise StoreError(f"cannot open evidence store {safe_url(self.url)}: {type(exc).__name__}: {exc}") from exc
+            raise StoreError(
+                f"cannot open evidence store {safe_url(self.url)}: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def _default_blob_root(self) -> Path:
         """SQLite: ``blobs/`` beside the database file; otherwise the data directory's ``blobs/``."""
@@ -443,12 +449,17 @@ class EvidenceStore:
                 conn.execute(
                     update(chain_heads)
                     .where(chain_heads.c.scope_key == scope_key)
-                    .values(seq=seq, head_scan_id=manifest["scan_id"], head_manifest_sha256=msha, updated_at=_now())
+                    .values(
+                        seq=seq,
+                        head_scan_id=manifest["scan_id"],
+                        head_manifest_sha256=msha,
+                        updated_at=_now(),
+                    )
                 )
                 _test_hook("before_commit")
         except IsmapScanError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the transaction rolled back; say so clearly
+        except Exception as exc:
             raise StoreError(
                 f"scan {scan_manifest.get('scan_id')} was NOT stored in {safe_url(self.url)}: "
                 f"{type(exc).__name__}: {exc}"
@@ -573,16 +584,22 @@ class EvidenceStore:
 
     @staticmethod
     def _remember_pack(conn: Connection, pack_sha: str, blob: str) -> None:
-        if conn.execute(select(check_packs.c.pack_sha256).where(check_packs.c.pack_sha256 == pack_sha)).first():
+        if conn.execute(
+            select(check_packs.c.pack_sha256).where(check_packs.c.pack_sha256 == pack_sha)
+        ).first():
             return
-        conn.execute(insert(check_packs).values(pack_sha256=pack_sha, blob_sha256=blob, bytes=0, stored_at=_now()))
+        conn.execute(
+            insert(check_packs).values(pack_sha256=pack_sha, blob_sha256=blob, bytes=0, stored_at=_now())
+        )
 
     # ------------------------------------------------------------------ reading
 
     def scopes(self) -> list[str]:
         """Every scope with at least one stored scan, sorted."""
         with self.engine.connect() as conn:
-            return [r[0] for r in conn.execute(select(scans.c.scope_key).distinct().order_by(scans.c.scope_key))]
+            return [
+                r[0] for r in conn.execute(select(scans.c.scope_key).distinct().order_by(scans.c.scope_key))
+            ]
 
     def latest_scope(self) -> str | None:
         """The scope of the most recently stored scan (the default for ``history``/``diff``)."""
@@ -594,7 +611,9 @@ class EvidenceStore:
         """``scope`` if stored, else the latest scan's scope. Raises :class:`InputError` when none fits."""
         if scope:
             if scope not in self.scopes():
-                raise InputError(f"no stored scans for scope {scope!r} (known: {', '.join(self.scopes()) or 'none'})")
+                raise InputError(
+                    f"no stored scans for scope {scope!r} (known: {', '.join(self.scopes()) or 'none'})"
+                )
             return scope
         latest = self.latest_scope()
         if latest is None:
@@ -619,7 +638,9 @@ class EvidenceStore:
     def get_scan(self, scan_id: str) -> ScanRow:
         """The scan with ``scan_id`` (a unique prefix is enough). Raises :class:`InputError` when unknown."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(scans).where(scans.c.scan_id.startswith(scan_id, autoescape=True)).limit(2)).all()
+            rows = conn.execute(
+                select(scans).where(scans.c.scan_id.startswith(scan_id, autoescape=True)).limit(2)
+            ).all()
         if len(rows) != 1:
             raise InputError(f"{'no' if not rows else 'more than one'} stored scan matches {scan_id!r}")
         return _scan_row(rows[0])
@@ -630,7 +651,9 @@ class EvidenceStore:
 
     def _result_lines(self, pk: int) -> Iterator[str]:
         with self.engine.connect() as conn:
-            for row in conn.execute(select(results.c.result_json).where(results.c.scan_pk == pk).order_by(results.c.id)):
+            for row in conn.execute(
+                select(results.c.result_json).where(results.c.scan_pk == pk).order_by(results.c.id)
+            ):
                 yield row[0]
 
     def verdicts(self, scan: ScanRow) -> dict[str, dict[str, str]]:
@@ -647,7 +670,10 @@ class EvidenceStore:
             results.c.resource_id,
         )
         with self.engine.connect() as conn:
-            return {r[0]: dict(r._mapping) for r in conn.execute(select(*cols).where(results.c.scan_pk == scan.pk))}
+            return {
+                r[0]: dict(r._mapping)
+                for r in conn.execute(select(*cols).where(results.c.scan_pk == scan.pk))
+            }
 
     def control_dicts(self, scan: ScanRow) -> list[dict[str, Any]]:
         """The scan's control statuses (``controls.json`` entries), in their original order."""
@@ -672,7 +698,9 @@ class EvidenceStore:
     def snapshot_bytes(self, scan: ScanRow) -> bytes:
         """The scan's ``snapshot.jsonl.gz``. Raises :class:`InputError` when it was pruned or changed on disk."""
         if scan.snapshot_pruned_at:
-            raise InputError(f"scan {scan.scan_id}: snapshot was pruned on {scan.snapshot_pruned_at} (retention)")
+            raise InputError(
+                f"scan {scan.scan_id}: snapshot was pruned on {scan.snapshot_pruned_at} (retention)"
+            )
         try:
             return self.blobs.get(scan.snapshot_blob)
         except FileNotFoundError:
@@ -714,10 +742,14 @@ class EvidenceStore:
             except json.JSONDecodeError:
                 link.problems.append("manifest is not valid JSON")
                 m = {}
-            if m and (m.get("scan_id") != row.scan_id or m.get("seq") != row.seq or m.get("scope_key") != scope):
+            if m and (
+                m.get("scan_id") != row.scan_id or m.get("seq") != row.seq or m.get("scope_key") != scope
+            ):
                 link.problems.append("manifest does not match its row (scan ID, sequence or scope differs)")
             if row.seq != prev_seq + 1:
-                link.problems.append(f"sequence gap: expected link {prev_seq + 1}, found {row.seq} (a scan was removed)")
+                link.problems.append(
+                    f"sequence gap: expected link {prev_seq + 1}, found {row.seq} (a scan was removed)"
+                )
             if m.get("prev_manifest_sha256") != prev_sha or row.prev_manifest_sha256 != prev_sha:
                 link.problems.append(
                     f"chain broken: previous-manifest hash {str(m.get('prev_manifest_sha256'))[:12]} does not match "
@@ -731,7 +763,9 @@ class EvidenceStore:
                     link.signature = "valid"
                 else:
                     link.signature = "invalid"
-                    link.problems.append(f"signature does not verify with the given public key (key {row.key_id})")
+                    link.problems.append(
+                        f"signature does not verify with the given public key (key {row.key_id})"
+                    )
             if row.snapshot_pruned_at:
                 link.notes.append(f"snapshot pruned {row.snapshot_pruned_at}")
             prev_sha, prev_seq = row.manifest_sha256, row.seq
@@ -762,16 +796,20 @@ class EvidenceStore:
                 break
         controls = self.control_dicts(row)
         if sha256_hex(canonical_json(controls).encode("utf-8")) != (m.get("controls") or {}).get("sha256"):
-            problems.append("control statuses were changed: they no longer hash to the manifest's controls SHA-256")
+            problems.append(
+                "control statuses were changed: they no longer hash to the manifest's controls SHA-256"
+            )
         if not row.snapshot_pruned_at:
             try:
                 data = self.blobs.get(row.snapshot_blob)
-                if snapshot_lines_sha256(data) != row.snapshot_sha256 or row.snapshot_sha256 != (m.get("snapshot") or {}).get(
-                    "sha256"
-                ):
+                if snapshot_lines_sha256(data) != row.snapshot_sha256 or row.snapshot_sha256 != (
+                    m.get("snapshot") or {}
+                ).get("sha256"):
                     problems.append("snapshot does not match the manifest's snapshot SHA-256")
             except FileNotFoundError:
-                problems.append(f"snapshot file missing ({row.snapshot_blob[:12]}) and not recorded as pruned")
+                problems.append(
+                    f"snapshot file missing ({row.snapshot_blob[:12]}) and not recorded as pruned"
+                )
             except (ValueError, OSError, EOFError) as exc:
                 problems.append(f"snapshot file damaged: {exc}")
         return problems
@@ -797,7 +835,9 @@ class EvidenceStore:
                 pruned.append(scan_id)
             still_used = {
                 r[0]
-                for r in conn.execute(select(scans.c.snapshot_blob).where(scans.c.snapshot_pruned_at.is_(None)))
+                for r in conn.execute(
+                    select(scans.c.snapshot_blob).where(scans.c.snapshot_pruned_at.is_(None))
+                )
             }
         # Files go after the commit: a crash in between leaves a file with no live reference, never a live
         # reference with no file.

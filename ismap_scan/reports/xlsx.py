@@ -133,6 +133,13 @@ LABELS = {
     },
 }
 
+#: Control status labels: the Markdown report's, except that in Japanese EXCLUDED reads 適用除外 (GLOSSARY),
+#: since 対象外 is already the label of the NOT_APPLICABLE verdict on the same cover sheet.
+STATUS_LABELS = {
+    "en": dict(CONTROL_STATUS_LABELS["en"]),
+    "ja": {**CONTROL_STATUS_LABELS["ja"], "EXCLUDED": "適用除外"},
+}
+
 PROFILE_NAMES = {"ismap": "ISMAP", "ismap-liu": "ISMAP-LIU"}
 #: Fill colours of the status cell (ARGB), the same meaning in both languages.
 STATUS_FILLS = {
@@ -207,7 +214,7 @@ class XlsxRenderer(Renderer[dict[str, Sheet]]):
             [L["statuses"], ""],
         ]
         totals = Counter(str(c.get("status", "")) for c in m.controls or [])
-        for state, label in CONTROL_STATUS_LABELS[lang].items():
+        for state, label in STATUS_LABELS[lang].items():
             rows.append([label, totals.get(state, 0)])
         rows += [["", ""], [L["verdicts"], ""]]
         verdicts = Counter(r.verdict.value for r in results)
@@ -250,7 +257,7 @@ class XlsxRenderer(Renderer[dict[str, Sheet]]):
             counts.get("FAIL", 0),
             counts.get("ERROR", 0),
             c.get("waived", 0),
-            CONTROL_STATUS_LABELS[lang].get(status, status),
+            STATUS_LABELS[lang].get(status, status),
             "\n".join(assurance),
             display_time(c["last_evaluated"], self.meta.timezone) if c.get("last_evaluated") else "",
         ]
@@ -327,7 +334,7 @@ class XlsxRenderer(Renderer[dict[str, Sheet]]):
             ws.freeze_panes = "B2"
             ws.auto_filter.ref = ws.dimensions
             if key == "statement":
-                reverse = {v: k for k, v in CONTROL_STATUS_LABELS[lang].items()}
+                reverse = {v: k for k, v in STATUS_LABELS[lang].items()}
                 for r in range(2, len(rows) + 1):
                     cell = ws.cell(row=r, column=status_col)
                     fill = STATUS_FILLS.get(reverse.get(str(cell.value), ""), "")

@@ -96,7 +96,9 @@ def scan_factory(tmp_path: Path, s3_checks: Any) -> Callable[..., Path]:
         folder = out / scan_id
         folder.mkdir(parents=True)
         digest = pipeline.write_snapshot(folder / "snapshot.jsonl.gz", resources)
-        pipeline.evaluate_and_report(cfg, s3_checks, resources, folder, scan_id, started_at, started_at, ["jsonl"])
+        pipeline.evaluate_and_report(
+            cfg, s3_checks, resources, folder, scan_id, started_at, started_at, ["jsonl"]
+        )
         pipeline.write_manifest(
             folder,
             scan_id,
@@ -119,5 +121,8 @@ def store_kwargs(s3_checks: Any, pack_dir: Path) -> dict[str, Any]:
     return {
         "check_dirs": [pack_dir],
         "mappings_dir": paths.mappings_dir(),
-        "selection": {"check_ids": s3_checks.ids(), "params": {c.id: dict(c.params) for c in s3_checks if c.params}},
+        "selection": {
+            "check_ids": s3_checks.ids(),
+            "params": {c.id: dict(c.params) for c in s3_checks if c.params},
+        },
     }

@@ -48,7 +48,9 @@ def test_bundle_verifies_with_the_trusted_key(made: dict[str, Any]) -> None:
     assert any(n.endswith("reports/summary.md") for n in names)
     assert len(manifest["scans"]) == 2 and manifest["chain"]["links"] == 2
     assert manifest["scans"][1]["prev_manifest_sha256"] == manifest["scans"][0]["manifest_sha256"]
-    res = CliRunner().invoke(cli, ["bundle", "verify", str(made["path"]), "--public-key", str(made["pub"])], obj={})
+    res = CliRunner().invoke(
+        cli, ["bundle", "verify", str(made["path"]), "--public-key", str(made["pub"])], obj={}
+    )
     assert res.exit_code == 0 and "integrity:       ok" in res.output
 
 
@@ -115,7 +117,9 @@ def _tamper(made: dict[str, Any], case: str) -> tuple[Path, Limits | None, Path 
         _rewrite(
             src,
             dst,
-            lambda n, d: body if n == pack_file else (json.dumps(manifest).encode() if n == "manifest.json" else d),
+            lambda n, d: (
+                body if n == pack_file else (json.dumps(manifest).encode() if n == "manifest.json" else d)
+            ),
         )
         pub = None
     return dst, None, pub

@@ -23,7 +23,9 @@ def test_diff_shows_exactly_the_change(tmp_path: Path, scan_factory: Any, store_
     assert res.exit_code == 0, res.output
     d = json.loads(res.output)
     versioning = "aws.s3.bucket_versioning_enabled"
-    assert [(e["check_id"], e["resource_id"]) for e in d["new_failures"]] == [(versioning, "arn:aws:s3:::flip")]
+    assert [(e["check_id"], e["resource_id"]) for e in d["new_failures"]] == [
+        (versioning, "arn:aws:s3:::flip")
+    ]
     assert [(e["check_id"], e["resource_id"], e["reason"]) for e in d["fixed"]] == [
         (versioning, "arn:aws:s3:::gone", "resource removed")
     ]
@@ -47,10 +49,16 @@ def test_period_report_gaps_and_failure_times(tmp_path: Path, scan_factory: Any,
     assert res.exit_code == 0, res.output
     rep = json.loads(res.output)
     assert rep["timezone"] == "Asia/Tokyo" and rep["days_with_scans"] == 3
-    assert [(g["from"], g["to"]) for g in rep["gaps"]] == [("2026-04-03", "2026-04-04"), ("2026-04-06", "2026-04-06")]
+    assert [(g["from"], g["to"]) for g in rep["gaps"]] == [
+        ("2026-04-03", "2026-04-04"),
+        ("2026-04-06", "2026-04-06"),
+    ]
     fail = [f for f in rep["failures"] if f["check_id"] == "aws.s3.bucket_versioning_enabled"]
     assert len(fail) == 1
-    assert fail[0]["opened_local"] == "2026-04-02 10:00 JST" and fail[0]["closed_local"] == "2026-04-05 10:00 JST"
+    assert (
+        fail[0]["opened_local"] == "2026-04-02 10:00 JST"
+        and fail[0]["closed_local"] == "2026-04-05 10:00 JST"
+    )
     assert fail[0]["open_hours"] == 72.0
     md = CliRunner().invoke(cli, ["report", "--period", "2026-04-01..2026-04-06", "--store", url], obj={})
     assert "2026-04-03 .. 2026-04-04 (2 days without a scan)" in md.output

@@ -17,7 +17,8 @@ from sqlalchemy import create_engine, text
 
 PG_URL = os.environ.get("ISMAP_SCAN_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(
-    not PG_URL, reason="ISMAP_SCAN_TEST_POSTGRES_URL is not set: no PostgreSQL server to test the store against"
+    not PG_URL,
+    reason="ISMAP_SCAN_TEST_POSTGRES_URL is not set: no PostgreSQL server to test the store against",
 )
 
 
@@ -37,11 +38,15 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
-def test_postgres_store_chain_and_tamper(pg_url: str, scan_factory: Any, store_kwargs: Any, tmp_path: Any) -> None:
+def test_postgres_store_chain_and_tamper(
+    pg_url: str, scan_factory: Any, store_kwargs: Any, tmp_path: Any
+) -> None:
     from ismap_scan.evidence.store import open_store
 
     with open_store(pg_url, blob_root=tmp_path / "blobs") as store:
-        ids = [store.store_scan(scan_factory({"a": True, "b": i == 1}), **store_kwargs).scan_id for i in range(3)]
+        ids = [
+            store.store_scan(scan_factory({"a": True, "b": i == 1}), **store_kwargs).scan_id for i in range(3)
+        ]
         assert [r.seq for r in store.list_scans("aws:111122223333")] == [1, 2, 3]
         assert store.verify_chain("aws:111122223333").ok
         with store.engine.begin() as conn:
@@ -53,7 +58,9 @@ def test_postgres_store_chain_and_tamper(pg_url: str, scan_factory: Any, store_k
         assert rep.first_broken is not None and rep.first_broken.scan_id == ids[1]
 
 
-def test_postgres_lock_serialises_two_processes(pg_url: str, scan_factory: Any, store_kwargs: Any, tmp_path: Any) -> None:
+def test_postgres_lock_serialises_two_processes(
+    pg_url: str, scan_factory: Any, store_kwargs: Any, tmp_path: Any
+) -> None:
     import json
     import subprocess
     import sys
@@ -66,14 +73,20 @@ def test_postgres_lock_serialises_two_processes(pg_url: str, scan_factory: Any, 
         "k['mappings_dir']=Path(k['mappings_dir'])\n"
         "with open_store(sys.argv[1], blob_root=Path(sys.argv[4])) as s: print(s.store_scan(Path(sys.argv[2]), **k).seq)"
     )
-    kw = {**store_kwargs, "check_dirs": [str(p) for p in store_kwargs["check_dirs"]],
-          "mappings_dir": str(store_kwargs["mappings_dir"])}
+    kw = {
+        **store_kwargs,
+        "check_dirs": [str(p) for p in store_kwargs["check_dirs"]],
+        "mappings_dir": str(store_kwargs["mappings_dir"]),
+    }
     folders = [scan_factory({"a": i == 0}) for i in range(2)]
     env = {**os.environ, "ISMAP_SCAN_TEST_HOLD_LOCK": "1.0"}
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code, pg_url, str(f), json.dumps(kw), str(tmp_path / "blobs")],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for f in folders
     ]

@@ -38,7 +38,9 @@ def test_migrations_create_exactly_the_schema(store: EvidenceStore) -> None:
     assert version == "0001"
 
 
-def test_chain_links_each_manifest_to_the_previous(store: EvidenceStore, scan_factory: Any, store_kwargs: Any) -> None:
+def test_chain_links_each_manifest_to_the_previous(
+    store: EvidenceStore, scan_factory: Any, store_kwargs: Any
+) -> None:
     stored = [store.store_scan(scan_factory({"a": True, "b": i % 2 == 0}), **store_kwargs) for i in range(3)]
     assert [s.seq for s in stored] == [1, 2, 3]
     assert stored[0].prev_manifest_sha256 is None
@@ -67,7 +69,9 @@ def test_tampering_names_the_scan(
             rid, rj = conn.execute(
                 select(results.c.id, results.c.result_json).where(results.c.scan_pk == victim.pk).limit(1)
             ).one()
-            conn.execute(update(results).where(results.c.id == rid).values(result_json=rj.replace("FAIL", "PASS")))
+            conn.execute(
+                update(results).where(results.c.id == rid).values(result_json=rj.replace("FAIL", "PASS"))
+            )
         elif what == "result_column":
             conn.execute(
                 update(results)
@@ -77,8 +81,10 @@ def test_tampering_names_the_scan(
             )
         else:
             conn.execute(
-                text("UPDATE control_statuses SET status_json = replace(status_json, 'NON_COMPLIANT', 'COMPLIANT') "
-                     "WHERE scan_pk = :pk"),
+                text(
+                    "UPDATE control_statuses SET status_json = replace(status_json, 'NON_COMPLIANT', 'COMPLIANT') "
+                    "WHERE scan_pk = :pk"
+                ),
                 {"pk": victim.pk},
             )
     rep = store.verify_chain("aws:111122223333")
@@ -89,7 +95,9 @@ def test_tampering_names_the_scan(
     assert f"scan {ids[1]}" in res.output
 
 
-def test_removing_the_last_scan_is_detected(store: EvidenceStore, scan_factory: Any, store_kwargs: Any) -> None:
+def test_removing_the_last_scan_is_detected(
+    store: EvidenceStore, scan_factory: Any, store_kwargs: Any
+) -> None:
     for _ in range(2):
         store.store_scan(scan_factory({"a": True}), **store_kwargs)
     last = store.list_scans("aws:111122223333")[-1]
@@ -130,7 +138,11 @@ _WRITER = textwrap.dedent(
 
 
 def _writer(url: str, folder: Path, kwargs: dict[str, Any], env: dict[str, str]) -> subprocess.Popen[str]:
-    args = {**kwargs, "check_dirs": [str(p) for p in kwargs["check_dirs"]], "mappings_dir": str(kwargs["mappings_dir"])}
+    args = {
+        **kwargs,
+        "check_dirs": [str(p) for p in kwargs["check_dirs"]],
+        "mappings_dir": str(kwargs["mappings_dir"]),
+    }
     return subprocess.Popen(
         [sys.executable, "-c", _WRITER, url, str(folder), json.dumps(args)],
         env={**os.environ, **env},
@@ -180,7 +192,9 @@ def test_retention_prunes_snapshots_never_manifests(
     store: EvidenceStore, scan_factory: Any, store_kwargs: Any
 ) -> None:
     old = store.store_scan(scan_factory({"a": True}, started_at="2026-01-01T00:00:00Z"), **store_kwargs)
-    new = store.store_scan(scan_factory({"a": True, "b": True}, started_at="2026-11-29T00:00:00Z"), **store_kwargs)
+    new = store.store_scan(
+        scan_factory({"a": True, "b": True}, started_at="2026-11-29T00:00:00Z"), **store_kwargs
+    )
     pruned = store.prune(30, now=datetime(2026, 11, 30, tzinfo=UTC))
     assert pruned == [old.scan_id]
     rows = store.list_scans()
@@ -199,7 +213,7 @@ def test_failing_since_survives_consecutive_failures(
     for t, ok in zip(times, states, strict=True):
         store.store_scan(scan_factory({"b": ok}, started_at=t), **store_kwargs)
         hist = store.finding_history("aws:111122223333")
-        versioning = [h for h in hist.values() if h["check_id"] == "aws.s3.bucket_versioning_enabled"][0]
+        versioning = next(h for h in hist.values() if h["check_id"] == "aws.s3.bucket_versioning_enabled")
         assert versioning["first_seen_at"] == times[0] and versioning["last_seen_at"] == t
         assert versioning["failing_since"] == (None if ok else times[1])
 
