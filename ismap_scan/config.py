@@ -90,7 +90,9 @@ class ScanConfig(_Strict):
     output: OutputConfig = Field(default_factory=OutputConfig)
     fail_on: FailOn = "info"
     catalog: str = "2024-07"
-    assertion: Path | None = None  # assertion.yaml (言明書), relative to this file; see ismap_scan/ismap/assertion.py
+    assertion: Path | None = (
+        None  # assertion.yaml (言明書), relative to this file; see ismap_scan/ismap/assertion.py
+    )
     source: Path | None = None
 
 
@@ -141,7 +143,9 @@ def load_config(path: str | Path | None, provider_models: dict[str, type[BaseMod
         if model is None:
             line = getattr(providers_doc, "key_lines", {}).get(name)
             known = ", ".join(sorted(provider_models)) or "none installed"
-            errors.append(InputError(f"providers.{name}: unknown provider (known: {known})", file=path, line=line))
+            errors.append(
+                InputError(f"providers.{name}: unknown provider (known: {known})", file=path, line=line)
+            )
             continue
         block_doc = providers_doc.get(name) if isinstance(providers_doc, dict) else None
         try:

@@ -20,7 +20,12 @@ class InputError(IsmapScanError):
     exit_code = 2
 
     def __init__(
-        self, message: str, *, file: str | Path | None = None, line: int | None = None, check: str | None = None
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        check: str | None = None,
     ) -> None:
         self.file = str(file) if file is not None else None
         self.line = line

@@ -85,7 +85,12 @@ class CollectionError:
     resource_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"field": self.field, "call": self.call, "code": self.code, "message": self.message}
+        d: dict[str, Any] = {
+            "field": self.field,
+            "call": self.call,
+            "code": self.code,
+            "message": self.message,
+        }
         if self.resource_type is not None:
             d["resource_type"] = self.resource_type
         return d

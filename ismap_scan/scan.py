@@ -18,7 +18,7 @@ from . import __version__
 from .config import ScanConfig
 from .engine import CheckSet, evaluate, load_checks
 from .errors import InputError, IsmapScanError
-from .ismap.assertion import load_for_scan
+from .ismap.assertion import copy_statement, load_for_scan
 from .ismap.rollup import controls_document
 from .mappings import load_catalog, load_check_map, rollup
 from .model import GLOBAL_REGION, Resource, Result, Severity, Verdict
@@ -139,7 +139,9 @@ def unseen_summary(
     A provider that stopped early (``provider_failures``: name → reason) comes first: everything it had not
     yet collected is unseen.
     """
-    head = [f"{name}: collection stopped early: {why}" for name, why in sorted((provider_failures or {}).items())]
+    head = [
+        f"{name}: collection stopped early: {why}" for name, why in sorted((provider_failures or {}).items())
+    ]
     groups: Counter[tuple[str, str, str, str, str]] = Counter()
     for r in resources:
         for e in r.errors:
@@ -213,6 +215,8 @@ def evaluate_and_report(
     results = evaluate(resources, checks, check_map)
     write_results(folder / RESULTS_FILE, results)
     assertion = load_for_scan(cfg.assertion, catalog, set(check_map) | set(checks.ids()))
+    if assertion is not None:  # keep the statement used with the scan (the manifest then hashes it)
+        copy_statement(assertion, folder)
     controls = [c.to_dict() for c in rollup(results, check_map, catalog, assertion)]
     write_json(folder / CONTROLS_FILE, controls_document(catalog, controls, assertion))
     meta = ReportMeta(
@@ -273,7 +277,12 @@ def write_manifest(
         "started_at": started_at,
         "finished_at": finished_at,
         "snapshot": (
-            {"file": SNAPSHOT_FILE, "sha256": snapshot.sha256, "records": snapshot.lines, "bytes": snapshot.bytes}
+            {
+                "file": SNAPSHOT_FILE,
+                "sha256": snapshot.sha256,
+                "records": snapshot.lines,
+                "bytes": snapshot.bytes,
+            }
             if snapshot is not None
             else None
         ),

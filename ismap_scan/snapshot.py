@@ -103,7 +103,9 @@ def read_snapshot(path: str | Path) -> tuple[list[Resource], FileDigest]:
                         f"not a snapshot record: missing or bad field {exc}", file=path, line=lineno
                     ) from None
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read snapshot (truncated or not gzip?): {exc}", file=path, line=lineno or None) from None
+        raise InputError(
+            f"cannot read snapshot (truncated or not gzip?): {exc}", file=path, line=lineno or None
+        ) from None
     return resources, FileDigest(digest.hexdigest(), len(resources), size)
 
 

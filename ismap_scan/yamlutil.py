@@ -74,7 +74,7 @@ def load_yaml(path: str | Path, text: str | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read file: {exc}", file=path) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -119,12 +119,16 @@ def validation_errors(
     """Turn a pydantic :class:`ValidationError` on ``doc`` into :class:`InputErrors` with file:line and key."""
     errors: list[InputError] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(prefix) + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = tuple(prefix) + tuple(
+            p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+        )
         msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         key = format_loc(loc)
         errors.append(
-            InputError(f"{key}: {msg}" if key else msg, file=path, line=line_of(doc, tuple(err["loc"])), check=check)
+            InputError(
+                f"{key}: {msg}" if key else msg, file=path, line=line_of(doc, tuple(err["loc"])), check=check
+            )
         )
     return InputErrors(errors)

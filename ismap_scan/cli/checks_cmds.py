@@ -178,7 +178,10 @@ def checks_test(
                 continue
             covered = ", ".join(sorted(v.value for v in outcome.verdicts()))
             table.add_row(
-                str(path), outcome.check_id, covered, "[green]pass[/green]" if outcome.ok else "[red]FAIL[/red]"
+                str(path),
+                outcome.check_id,
+                covered,
+                "[green]pass[/green]" if outcome.ok else "[red]FAIL[/red]",
             )
             if not outcome.ok:
                 failed.append(outcome.diff())

@@ -16,6 +16,7 @@ from ..errors import InputError, IsmapScanError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 def _console(stderr: bool) -> Console:
     # Piped or CI output has no terminal width; rich would fall back to 80 columns and wrap every table
     # cell. Use a wide page there instead (COLUMNS, when set, still wins). No file is bound, so the console
@@ -248,10 +249,12 @@ def _apply_overrides(
     for key, value in overrides.items():
         # An option applies to the providers that have that setting (Sakura has zones, not regions); it is
         # an error only when no provider being scanned has it.
-        providers = cfg.providers.values()
-        if value is not None and providers and not any(key in type(st).model_fields for st in providers):
+        scanned: list[Any] = list(cfg.providers.values())
+        if value is not None and scanned and not any(key in type(st).model_fields for st in scanned):
             option = "--" + key.replace("_", "-").removesuffix("s")
-            raise InputError(f"{option}: no provider being scanned ({', '.join(cfg.providers)}) has this setting")
+            raise InputError(
+                f"{option}: no provider being scanned ({', '.join(cfg.providers)}) has this setting"
+            )
     for name, settings in list(cfg.providers.items()):
         fields = type(settings).model_fields
         data = settings.model_dump()

@@ -7,6 +7,7 @@ an account that cannot be entered, a closed region); 4 only inconclusive answers
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from contextlib import nullcontext
 from typing import Any
@@ -43,7 +44,8 @@ from .common import (
 def doctor(ctx: click.Context, **opts: Any) -> None:
     """Check credentials, identity, regions, accounts and every read permission a scan needs."""
     with _handle_errors(ctx.obj["debug"]):
-        ctx.exit(_run_doctor(**opts))
+        code = _run_doctor(**opts)
+    sys.exit(code)
 
 
 def _providers(cfg: Any, models: dict[str, Any], names: tuple[str, ...]) -> list[str]:
@@ -67,7 +69,7 @@ def _run_doctor(**opts: Any) -> int:
         for name in names:
             policy = getattr(get_provider(name), "permissions_policy", None)
             if policy is not None:
-                out_console.print_json(json.dumps(policy()))
+                click.echo(json.dumps(policy(), indent=2))
         return 0
     overrides = {"profile": opts["profile"], "role_arn": opts["role_arn"], "regions": opts["regions"]}
     _apply_overrides(cfg, models, providers=tuple(names), **overrides)

@@ -176,7 +176,9 @@ def _run_scan(ctx: click.Context, *, evaluate_too: bool, **opts: Any) -> None:
         from ..evidence.hook import store_after_scan
 
         stored = store_after_scan(folder, store_url=opts.get("store"), cfg=cfg, checks=checks)
-        err_console.print(f"Stored as link {stored.seq} of {stored.scope_key} (evidence store)", highlight=False)
+        err_console.print(
+            f"Stored as link {stored.seq} of {stored.scope_key} (evidence store)", highlight=False
+        )
     if not evaluate_too:
         out_console.print(
             f"Collected {digest.lines} records into {folder / pipeline.SNAPSHOT_FILE}", highlight=False
@@ -315,10 +317,16 @@ def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
 
 @cli.command()
 @click.argument("results_file", metavar="RESULTS", type=click.Path(path_type=Path), required=False)
-@click.option("--period", metavar="A..B", help="Compliance over a period from the evidence store (2026-04-01..2027-03-31).")
+@click.option(
+    "--period",
+    metavar="A..B",
+    help="Compliance over a period from the evidence store (2026-04-01..2027-03-31).",
+)
 @click.option("--store", metavar="URL", help="Evidence store for --period (default: SQLite in the data dir).")
 @click.option("--scope", help="Chain scope for --period, e.g. aws:111122223333 (default: the latest scan's).")
-@click.option("--timezone", default="Asia/Tokyo", show_default=True, help="Zone for --period dates and times.")
+@click.option(
+    "--timezone", default="Asia/Tokyo", show_default=True, help="Zone for --period dates and times."
+)
 @click.option(
     "--format", "formats", multiple=True, help="Comma list: md, csv, sarif (default: md, csv, sarif)."
 )
@@ -346,7 +354,11 @@ def report(
             if not period_opts["period"]:
                 raise InputError("give RESULTS (a results.jsonl) or --period A..B")
             fmt = "json" if "json" in _split_csv(formats) else "md"
-            out_file = output_dir / f"period-{period_opts['period'].replace('..', '_')}.{fmt}" if output_dir else None
+            out_file = (
+                output_dir / f"period-{period_opts['period'].replace('..', '_')}.{fmt}"
+                if output_dir
+                else None
+            )
             if output_dir:
                 output_dir.mkdir(parents=True, exist_ok=True)
             run_period_report(
@@ -387,6 +399,7 @@ def report(
             scope=manifest.get("scope") or {},
             language=lang,
             controls=controls_doc.get("controls") if isinstance(controls_doc, dict) else None,
+            assertion=controls_doc.get("assertion") if isinstance(controls_doc, dict) else None,
             unseen=manifest.get("unseen") if isinstance(manifest.get("unseen"), list) else None,
             demo=bool(manifest.get("demo")),
         )

@@ -144,7 +144,9 @@ def load_case_file(path: str | Path) -> CaseSpec:
         raise InputError("expected a mapping with check, records and expected", file=path, line=1)
     if "records" in doc and "input" in doc:
         raise InputError(
-            "give the records as `records` or as `input`, not both", file=path, line=doc.key_lines.get("input")
+            "give the records as `records` or as `input`, not both",
+            file=path,
+            line=doc.key_lines.get("input"),
         )
     try:
         case = _CaseFile.model_validate(doc)

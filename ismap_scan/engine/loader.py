@@ -501,6 +501,12 @@ class CheckSet:
     def ids(self) -> list[str]:
         return [c.id for c in self._checks]
 
+    @property
+    def check_dirs(self) -> tuple[Path, ...]:
+        """The check folders this set was loaded from, in load order (the order :meth:`pack_hash` labels
+        them ``checks``, ``checks1``, ...)."""
+        return self._check_dirs
+
     def select(
         self,
         ids: Iterable[str] | None = None,

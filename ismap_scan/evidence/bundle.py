@@ -9,6 +9,7 @@ Layout::
     scans/<scan-id>/snapshot.jsonl.gz        what was seen
     scans/<scan-id>/results.jsonl            what the checks said
     scans/<scan-id>/controls.json            the control statuses
+    scans/<scan-id>/assertion.yaml           the statement the control roll-up used (when there was one)
     scans/<scan-id>/reports/...              summary.md, results.csv (and html/xlsx when those renderers exist)
     packs/<pack-hash>/checks/..., mappings/...   the check pack and mapping files the scans used
     reports/period.md, period.json           for --since/--until bundles
@@ -33,6 +34,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -149,6 +151,9 @@ def create_bundle(
             )
             controls_doc = {"catalog": s.catalog_version, "controls": store.control_dicts(s)}
             _zip_write(zf, f"{base}/controls.json", _pretty(controls_doc), members)
+            statement = store.assertion_bytes(s)
+            if statement is not None:
+                _zip_write(zf, f"{base}/assertion.yaml", statement, members)
             for name, data in _reports_for(store, s, lines, skipped):
                 _zip_write(zf, f"{base}/reports/{name}", data, members)
             pack_dir = None
@@ -176,6 +181,7 @@ def create_bundle(
                     "check_pack_sha256": s.check_pack_sha256,
                     "pack_dir": pack_dir,
                     "selection": m.get("selection") or {},
+                    "assertion": f"{base}/assertion.yaml" if statement is not None else None,
                     "manifest_sha256": s.manifest_sha256,
                     "prev_manifest_sha256": s.prev_manifest_sha256,
                     "signed": s.signature is not None,
@@ -448,11 +454,12 @@ def _check_chain(manifest: dict[str, Any], root: Path, rep: VerifyReport) -> Non
                 "chain_broken",
                 f"scan {sid}: previous-manifest hash differs between its manifest and the bundle's",
             )
-        if prev is not None and entry.get("seq") == prev.get("seq", 0) + 1:
-            if entry.get("prev_manifest_sha256") != prev.get("manifest_sha256"):
-                rep.add(
-                    "chain_broken", f"scan {sid}: does not link to the previous scan {prev.get('scan_id')}"
-                )
+        if (
+            prev is not None
+            and entry.get("seq") == prev.get("seq", 0) + 1
+            and entry.get("prev_manifest_sha256") != prev.get("manifest_sha256")
+        ):
+            rep.add("chain_broken", f"scan {sid}: does not link to the previous scan {prev.get('scan_id')}")
         prev = entry
         res = base / "results.jsonl"
         lines = res.read_text(encoding="utf-8").splitlines() if res.is_file() else []
@@ -521,6 +528,7 @@ def _check_reproducibility(manifest: dict[str, Any], root: Path, rep: VerifyRepo
     """Re-evaluate every bundled snapshot with the bundled checks and compare with the bundled results."""
     from ..engine import evaluate, load_checks
     from ..errors import IsmapScanError
+    from ..ismap.assertion import load_for_scan
     from ..mappings import load_catalog, load_check_map, rollup
     from ..snapshot import read_snapshot
 
@@ -576,18 +584,49 @@ def _check_reproducibility(manifest: dict[str, Any], root: Path, rep: VerifyRepo
                 f"{len(stored)} bundled{first}",
             )
             continue
-        # Control statuses are compared by status only: the roll-up's other fields (times, per-result
-        # detail) are presentation, and a statement (assertion.yaml) is not part of the bundle yet.
-        controls_now = {c.id: c.status.value for c in rollup(again, check_map, catalog)}
+        # Control statuses are compared in full (counts, resources, per-result refs, waivers, attestations),
+        # rolled up with the statement the scan used. Waivers and attestations are current or not by date, so
+        # the roll-up is redone as of the day the scan was evaluated: its finish day, or (a scan evaluated
+        # just after midnight UTC) the day it was stored.
         ctl = (
             json.loads((root / "scans" / sid / "controls.json").read_text(encoding="utf-8")).get("controls")
             or []
         )
-        if controls_now != {str(c.get("id")): str(c.get("status")) for c in ctl}:
+        try:
+            statement = None
+            if entry.get("assertion"):
+                statement = load_for_scan(
+                    root / str(entry["assertion"]), catalog, set(check_map) | set(checks.ids())
+                )
+            bundled = canonical_json(ctl)
+            same = False
+            for day in _evaluation_days(root / "scans" / sid / "evidence-manifest.json"):
+                now = [c.to_dict() for c in rollup(again, check_map, catalog, statement, today=day)]
+                if canonical_json(now) == bundled:
+                    same = True
+                    break
+        except (IsmapScanError, OSError) as exc:
+            rep.add("not_reproducible", f"scan {sid}: the bundled assertion.yaml cannot be used: {exc}")
+            continue
+        if not same:
             rep.add(
                 "not_reproducible", f"scan {sid}: re-evaluated control statuses differ from the bundled ones"
             )
     rep.reproducibility = "ok" if len(rep.problems) == before else "FAILED"
+
+
+def _evaluation_days(evidence_manifest: Path) -> list[date]:
+    """The UTC days a scan's roll-up may have been computed on: its finish day, then its storing day."""
+    em = json.loads(evidence_manifest.read_text(encoding="utf-8"))
+    days: list[date] = []
+    for key in ("finished_at", "stored_at"):
+        try:
+            day = date.fromisoformat(str(em.get(key) or "")[:10])
+        except ValueError:
+            continue
+        if day not in days:
+            days.append(day)
+    return days or [datetime.now(UTC).date()]
 
 
 def _pack_order(p: Path) -> int:

@@ -15,11 +15,12 @@ def store_after_scan(folder: Path, *, store_url: str | None, cfg: Any, checks: A
 
     ``cfg`` is the :class:`~ismap_scan.config.ScanConfig` and ``checks`` the
     :class:`~ismap_scan.engine.CheckSet` the scan ran: their check folders, mappings, selection and params
-    are recorded so the scan can be re-evaluated from a bundle. Signs with the configured key
+    are recorded, and its ``assertion.yaml`` (``cfg.assertion``) archived, so the scan's results and control
+    statuses can be reproduced from a bundle. Signs with the configured key
     (:func:`location.configured_signing_key`). Raises :class:`~ismap_scan.evidence.store.StoreError` (exit 1)
     when the store cannot be written: a scan is never silently left out of the evidence.
     """
-    check_dirs = [paths.checks_dir(), *[Path(d) for d in cfg.checks.dirs]]
+    check_dirs = list(checks.check_dirs)
     try:
         mappings: Path | None = paths.mappings_dir()
     except FileNotFoundError:
@@ -35,4 +36,5 @@ def store_after_scan(folder: Path, *, store_url: str | None, cfg: Any, checks: A
             mappings_dir=mappings,
             selection=selection,
             sign_key=location.configured_signing_key(),
+            assertion=getattr(cfg, "assertion", None),
         )

@@ -3,7 +3,11 @@ a test compares the two, so change both together (a new migration, never an edit
 
 - ``scans``: one row per stored scan: the manifest as stored (canonical JSON), its SHA-256, the previous
   manifest's SHA-256 for the same scope (the chain), its position ``seq`` in that chain, the signature.
-- ``results`` / ``control_statuses``: the scan's results and control statuses, one row each, JSON as written.
+- ``documents``: JSON documents (a result without its ``collected_at``, a control status without its
+  ``last_evaluated``), zlib-compressed and content-addressed by the SHA-256 of their uncompressed text, so
+  a result that did not change since last night is stored once (migration 0002; 0001 kept full JSON per row).
+- ``results`` / ``control_statuses``: one row per result / control status of a scan: the few columns queries
+  need, the document it is made of, and the time that was taken out of the document.
 - ``chain_heads``: one row per scope, locked while a scan is appended so two writers cannot fork the chain.
 - ``findings``: first-seen / last-seen / failing-since per (scope, finding key), updated with each scan.
 - ``check_packs``: the archived check pack (checks + mappings) each scan used, by pack hash.
@@ -17,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -57,23 +62,25 @@ scans = Table(
     UniqueConstraint("scope_key", "seq", name="uq_scans_scope_seq"),
 )
 
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("bytes", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
 results = Table(
     "results",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("scan_pk", Integer, ForeignKey("scans.id"), nullable=False),
     Column("finding_key", String(64), nullable=False),
-    Column("check_id", String(200), nullable=False),
     Column("verdict", String(16), nullable=False),
-    Column("severity", String(16), nullable=False),
-    Column("provider", String(32), nullable=False),
-    Column("account", String(128), nullable=False),
-    Column("region", String(64), nullable=False),
-    Column("resource_type", String(128), nullable=False),
-    Column("resource_id", Text, nullable=False),
-    Column("result_json", Text, nullable=False),
+    Column("doc_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("collected_at", String(32), nullable=True),
     Index("ix_results_scan", "scan_pk"),
-    Index("ix_results_finding", "finding_key"),
 )
 
 control_statuses = Table(
@@ -83,7 +90,8 @@ control_statuses = Table(
     Column("scan_pk", Integer, ForeignKey("scans.id"), nullable=False),
     Column("control_id", String(64), nullable=False),
     Column("status", String(32), nullable=False),
-    Column("status_json", Text, nullable=False),
+    Column("doc_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("last_evaluated", String(32), nullable=True),
     Index("ix_control_statuses_scan", "scan_pk"),
 )
 

@@ -27,7 +27,7 @@ import os
 import signal
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,7 +41,16 @@ from ..errors import InputError, IsmapScanError
 from ..model import Verdict, canonical_json
 from . import location, signing
 from .blobs import BlobStore
-from .schema import chain_heads, check_packs, control_statuses, findings, results, scans
+from .documents import (
+    join_control,
+    join_result,
+    load_documents,
+    put_documents,
+    split_control,
+    split_result,
+    text_sha256,
+)
+from .schema import chain_heads, check_packs, control_statuses, documents, findings, results, scans
 
 EVIDENCE_MANIFEST_SCHEMA = "ismap-scan/evidence-manifest/v1"
 KILL_ENV = "ISMAP_SCAN_TEST_KILL_AT"
@@ -324,13 +333,15 @@ class EvidenceStore:
         mappings_dir: Path | None = None,
         selection: Mapping[str, Any] | None = None,
         sign_key: Path | None = None,
+        assertion: Path | None = None,
     ) -> StoredScan:
         """Append the scan in ``folder`` (``manifest.json``, ``snapshot.jsonl.gz``, ``results.jsonl``,
         ``controls.json``) to its scope's chain.
 
         ``check_dirs``/``mappings_dir``: the check pack the scan used (archived so a bundle can re-evaluate);
         ``selection``: ``{"check_ids": [...], "params": {check_id: {param: value}}}`` in force. ``sign_key``:
-        Ed25519 private key that signs the manifest. Raises :class:`InputError` for a folder that is not a
+        Ed25519 private key that signs the manifest. ``assertion``: the statement (``assertion.yaml``) the
+        control roll-up used, archived so a bundle can reproduce the control statuses. Raises :class:`InputError` for a folder that is not a
         complete scan and :class:`StoreError` when the write fails (nothing of the scan is then stored).
         """
         folder = Path(folder)
@@ -352,6 +363,9 @@ class EvidenceStore:
         pack_blob = None
         if check_dirs:
             pack_blob = self.blobs.put_bytes(check_pack_archive(check_dirs, mappings_dir))
+        if assertion is None and (folder / "assertion.yaml").is_file():
+            assertion = folder / "assertion.yaml"  # the scan keeps a copy of the statement it used
+        assertion_blob = self.blobs.put_file(Path(assertion)) if assertion else None
         _test_hook("after_blobs")
 
         parsed = [json.loads(line) for line in result_lines]
@@ -380,6 +394,11 @@ class EvidenceStore:
                     "stored_by": {"name": "ismap-scan", "version": __version__},
                     "check_pack": {**pack, "archive_sha256": pack_blob} if pack else None,
                     "selection": dict(selection or {}),
+                    "assertion": (
+                        {"file_sha256": assertion_blob, "name": Path(assertion).name}
+                        if assertion and assertion_blob
+                        else None
+                    ),
                     "catalog_version": str(scan_manifest.get("catalog_version", "")),
                     "started_at": scan_manifest.get("started_at", ""),
                     "finished_at": scan_manifest.get("finished_at", ""),
@@ -402,7 +421,7 @@ class EvidenceStore:
                 msha = sha256_hex(body)
                 sig = signing.sign(key, body) if key else None
                 kid = signing.key_id(key.public_key()) if key else None
-                pk = conn.execute(
+                inserted = conn.execute(
                     insert(scans).values(
                         scan_id=manifest["scan_id"],
                         scope_key=scope_key,
@@ -428,20 +447,12 @@ class EvidenceStore:
                         signature=sig,
                         key_id=kid,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted is not None
+                pk = int(inserted[0])
                 _test_hook("after_scan_row")
                 self._insert_results(conn, pk, parsed, result_lines)
-                rows = [
-                    {
-                        "scan_pk": pk,
-                        "control_id": str(c.get("control_id") or c.get("id")),
-                        "status": str(c.get("status") or c.get("state")),
-                        "status_json": canonical_json(c),
-                    }
-                    for c in control_list
-                ]
-                if rows:
-                    conn.execute(insert(control_statuses), rows)
+                self._insert_controls(conn, pk, control_list)
                 _test_hook("after_results")
                 self._update_findings(conn, scope_key, manifest["scan_id"], manifest["started_at"], parsed)
                 if pack_blob and pack:
@@ -468,15 +479,11 @@ class EvidenceStore:
 
     def _lock_head(self, conn: Connection, scope_key: str) -> dict[str, Any]:
         """Create the scope's head row if missing, then lock and return it (held until commit)."""
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        conn.execute(
-            dialect_insert(chain_heads)
-            .values(scope_key=scope_key, seq=0)
-            .on_conflict_do_nothing(index_elements=["scope_key"])
-        )
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt: Any = dialect.insert(chain_heads).values(scope_key=scope_key, seq=0)
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=["scope_key"]))
         row = conn.execute(
             select(chain_heads).where(chain_heads.c.scope_key == scope_key).with_for_update()
         ).one()
@@ -484,28 +491,39 @@ class EvidenceStore:
 
     @staticmethod
     def _insert_results(conn: Connection, pk: int, parsed: list[dict[str, Any]], lines: list[str]) -> None:
-        batch: list[dict[str, Any]] = []
-        for r, line in zip(parsed, lines, strict=True):
-            batch.append(
-                {
-                    "scan_pk": pk,
-                    "finding_key": r["finding_key"],
-                    "check_id": r["check_id"],
-                    "verdict": r["verdict"],
-                    "severity": r["severity"],
-                    "provider": r["provider"],
-                    "account": r["account"],
-                    "region": r["region"],
-                    "resource_type": r["resource_type"],
-                    "resource_id": r["resource_id"],
-                    "result_json": line,
-                }
-            )
-            if len(batch) >= _BATCH:
-                conn.execute(insert(results), batch)
-                batch = []
-        if batch:
-            conn.execute(insert(results), batch)
+        """One row per result: finding key, verdict, the shared document and the ``collected_at`` taken out."""
+        split = [split_result(line, r) for r, line in zip(parsed, lines, strict=True)]
+        ids = put_documents(conn, (text for text, _at in split))
+        rows = [
+            {
+                "scan_pk": pk,
+                "finding_key": r["finding_key"],
+                "verdict": r["verdict"],
+                "doc_id": ids[text_sha256(text)],
+                "collected_at": at,
+            }
+            for r, (text, at) in zip(parsed, split, strict=True)
+        ]
+        for i in range(0, len(rows), _BATCH):
+            conn.execute(insert(results), rows[i : i + _BATCH])
+
+    @staticmethod
+    def _insert_controls(conn: Connection, pk: int, control_list: list[dict[str, Any]]) -> None:
+        """One row per control status: ID, status, the shared document and the ``last_evaluated`` taken out."""
+        split = [split_control(c) for c in control_list]
+        ids = put_documents(conn, (text for text, _at in split))
+        rows = [
+            {
+                "scan_pk": pk,
+                "control_id": str(c.get("control_id") or c.get("id")),
+                "status": str(c.get("status") or c.get("state")),
+                "doc_id": ids[text_sha256(text)],
+                "last_evaluated": at,
+            }
+            for c, (text, at) in zip(control_list, split, strict=True)
+        ]
+        for i in range(0, len(rows), _BATCH):
+            conn.execute(insert(control_statuses), rows[i : i + _BATCH])
 
     @staticmethod
     def _update_findings(
@@ -649,43 +667,60 @@ class EvidenceStore:
         """The scan's results as stored (``results.jsonl`` objects, in their original order)."""
         return [json.loads(line) for line in self._result_lines(scan.pk)]
 
-    def _result_lines(self, pk: int) -> Iterator[str]:
+    def _result_lines(self, pk: int) -> list[str]:
+        """The scan's ``results.jsonl`` lines (no newline), exactly as the scan wrote them. Raises
+        :class:`StoreError` when a stored document is damaged (``history verify`` says which scan)."""
+        lines, _cols, problems = self._read_results(pk)
+        if problems:
+            raise StoreError(f"stored results are damaged: {problems[0]} (run `ismap-scan history verify`)")
+        return lines
+
+    def _read_results(self, pk: int) -> tuple[list[str], list[tuple[str, str]], list[str]]:
+        """``(lines, [(verdict column, finding_key column)], problems)`` for scan ``pk``, in stored order."""
         with self.engine.connect() as conn:
-            for row in conn.execute(
-                select(results.c.result_json).where(results.c.scan_pk == pk).order_by(results.c.id)
-            ):
-                yield row[0]
+            rows = conn.execute(
+                select(results.c.doc_id, results.c.collected_at, results.c.verdict, results.c.finding_key)
+                .where(results.c.scan_pk == pk)
+                .order_by(results.c.id)
+            ).all()
+            texts, problems = load_documents(conn, (r[0] for r in rows))
+        lines = [join_result(texts[r[0]], r[1]) for r in rows if r[0] in texts]
+        return lines, [(r[2], r[3]) for r in rows if r[0] in texts], problems
 
     def verdicts(self, scan: ScanRow) -> dict[str, dict[str, str]]:
         """``finding_key → {check_id, verdict, severity, provider, account, region, resource_type, resource_id}``."""
         cols = (
-            results.c.finding_key,
-            results.c.check_id,
-            results.c.verdict,
-            results.c.severity,
-            results.c.provider,
-            results.c.account,
-            results.c.region,
-            results.c.resource_type,
-            results.c.resource_id,
+            "check_id",
+            "verdict",
+            "severity",
+            "provider",
+            "account",
+            "region",
+            "resource_type",
+            "resource_id",
         )
-        with self.engine.connect() as conn:
-            return {
-                r[0]: dict(r._mapping)
-                for r in conn.execute(select(*cols).where(results.c.scan_pk == scan.pk))
-            }
+        out: dict[str, dict[str, str]] = {}
+        for d in self.result_dicts(scan):
+            out[str(d["finding_key"])] = {"finding_key": str(d["finding_key"]), **{c: d[c] for c in cols}}
+        return out
 
     def control_dicts(self, scan: ScanRow) -> list[dict[str, Any]]:
-        """The scan's control statuses (``controls.json`` entries), in their original order."""
+        """The scan's control statuses (``controls.json`` entries), in their original order. Raises
+        :class:`StoreError` when a stored document is damaged."""
+        statuses, problems = self._read_controls(scan.pk)
+        if problems:
+            raise StoreError(f"stored control statuses are damaged: {problems[0]}")
+        return statuses
+
+    def _read_controls(self, pk: int) -> tuple[list[dict[str, Any]], list[str]]:
         with self.engine.connect() as conn:
-            return [
-                json.loads(r[0])
-                for r in conn.execute(
-                    select(control_statuses.c.status_json)
-                    .where(control_statuses.c.scan_pk == scan.pk)
-                    .order_by(control_statuses.c.id)
-                )
-            ]
+            rows = conn.execute(
+                select(control_statuses.c.doc_id, control_statuses.c.last_evaluated)
+                .where(control_statuses.c.scan_pk == pk)
+                .order_by(control_statuses.c.id)
+            ).all()
+            texts, problems = load_documents(conn, (r[0] for r in rows))
+        return [join_control(texts[r[0]], r[1]) for r in rows if r[0] in texts], problems
 
     def finding_history(self, scope: str, keys: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
         """``finding_key → {first_seen_at, last_seen_at, failing_since, ...}`` for the scope (all or ``keys``)."""
@@ -707,6 +742,17 @@ class EvidenceStore:
             raise InputError(f"scan {scan.scan_id}: snapshot file missing from {self.blobs.root}") from None
         except ValueError as exc:
             raise InputError(f"scan {scan.scan_id}: {exc}") from None
+
+    def assertion_bytes(self, scan: ScanRow) -> bytes | None:
+        """The ``assertion.yaml`` the scan's control roll-up used, or ``None`` when it used none. Raises
+        :class:`InputError` when the archived file is missing or changed."""
+        archive = (scan.manifest.get("assertion") or {}).get("file_sha256")
+        if not archive:
+            return None
+        try:
+            return self.blobs.get(str(archive))
+        except (FileNotFoundError, ValueError) as exc:
+            raise InputError(f"scan {scan.scan_id}: its assertion.yaml is unavailable: {exc}") from None
 
     def check_pack_bytes(self, scan: ScanRow) -> bytes | None:
         """The archived check pack the scan used, or ``None`` when the scan recorded none."""
@@ -780,21 +826,19 @@ class EvidenceStore:
 
     def _verify_contents(self, row: ScanRow, m: Mapping[str, Any]) -> list[str]:
         problems: list[str] = []
-        lines = list(self._result_lines(row.pk))
+        lines, cols, doc_problems = self._read_results(row.pk)
+        problems += doc_problems
         if lines_sha256(lines) != (m.get("results") or {}).get("sha256") or len(lines) != row.results_count:
             problems.append("results were changed: they no longer hash to the manifest's results SHA-256")
-        with self.engine.connect() as conn:
-            cols = conn.execute(
-                select(results.c.result_json, results.c.verdict, results.c.check_id, results.c.finding_key)
-                .where(results.c.scan_pk == row.pk)
-                .order_by(results.c.id)
-            ).all()
-        for rj, verdict, check_id, fk in cols:
-            d = json.loads(rj)
-            if (d.get("verdict"), d.get("check_id"), d.get("finding_key")) != (verdict, check_id, fk):
-                problems.append(f"result row for {check_id} was changed: its columns disagree with its JSON")
+        for line, (verdict, fk) in zip(lines, cols, strict=True):
+            d = json.loads(line)
+            if (d.get("verdict"), d.get("finding_key")) != (verdict, fk):
+                problems.append(
+                    f"result row for {d.get('check_id')} was changed: its columns disagree with its JSON"
+                )
                 break
-        controls = self.control_dicts(row)
+        controls, ctl_problems = self._read_controls(row.pk)
+        problems += [p for p in ctl_problems if p not in problems]
         if sha256_hex(canonical_json(controls).encode("utf-8")) != (m.get("controls") or {}).get("sha256"):
             problems.append(
                 "control statuses were changed: they no longer hash to the manifest's controls SHA-256"
@@ -830,7 +874,7 @@ class EvidenceStore:
                 .where(scans.c.snapshot_pruned_at.is_(None))
             ).all()
             stamp = _now()
-            for pk, scan_id, blob in old:
+            for pk, scan_id, _blob in old:
                 conn.execute(update(scans).where(scans.c.id == pk).values(snapshot_pruned_at=stamp))
                 pruned.append(scan_id)
             still_used = {
@@ -851,7 +895,7 @@ class EvidenceStore:
         with self.engine.connect() as conn:
             return {
                 t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
-                for t in (scans, results, control_statuses, findings, chain_heads, check_packs)
+                for t in (scans, results, control_statuses, documents, findings, chain_heads, check_packs)
             }
 
 

@@ -606,3 +606,15 @@ def load_for_scan(path: Path | None, catalog: Catalog, known_checks: set[str]) -
             file=path,
         )
     return assertion
+
+
+#: Name of the statement's copy inside a scan folder.
+STATEMENT_FILE = "assertion.yaml"
+
+
+def copy_statement(assertion: Assertion, folder: Path) -> Path:
+    """Copy the statement a scan used into its folder (``assertion.yaml``), so the evidence names exactly
+    the waivers and attestations it applied and the manifest's SHA-256 covers them. Raises ``OSError``."""
+    target = Path(folder) / STATEMENT_FILE
+    target.write_bytes(assertion.path.read_bytes())
+    return target

@@ -212,7 +212,9 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-_VERDICT_ORDER = {v: i for i, v in enumerate((Verdict.FAIL, Verdict.ERROR, Verdict.PASS, Verdict.NOT_APPLICABLE))}
+_VERDICT_ORDER = {
+    v: i for i, v in enumerate((Verdict.FAIL, Verdict.ERROR, Verdict.PASS, Verdict.NOT_APPLICABLE))
+}
 
 
 @dataclass(frozen=True)
@@ -376,7 +378,7 @@ class HtmlRenderer(Renderer[str]):
             "finding_count": sum(len(c["findings"]) for c in finding_checks),
             "groups": self._groups(results),
             "filters": self._filters(results),
-            "unseen": list(meta.unseen),
+            "unseen": list(meta.unseen or []),
         }
 
     def _finding_checks(self, results: Sequence[Result], when: Any) -> list[dict[str, Any]]:
@@ -387,7 +389,7 @@ class HtmlRenderer(Renderer[str]):
         for r in results:
             if r.verdict in (Verdict.FAIL, Verdict.ERROR):
                 by_check[r.check_id].append(r)
-        out = []
+        out: list[dict[str, Any]] = []
         for check_id, members in by_check.items():
             members.sort(key=lambda r: _VERDICT_ORDER[r.verdict])
             first = members[0]
@@ -401,7 +403,9 @@ class HtmlRenderer(Renderer[str]):
                     "rank": first.severity.rank,
                     "worst": _VERDICT_ORDER[first.verdict],
                     "title": localized(first.title, lang, check_id),
-                    "remediation": localized({k: v for k, v in first.remediation.items() if k != "url"}, lang),
+                    "remediation": localized(
+                        {k: v for k, v in first.remediation.items() if k != "url"}, lang
+                    ),
                     "url": safe_url(first.remediation.get("url")),
                     "controls": [(c.id, LABELS[lang].get(c.coverage, c.coverage)) for c in first.controls],
                     "counts": [
@@ -586,8 +590,8 @@ class HtmlRenderer(Renderer[str]):
     ) -> dict[str, Any]:
         lang = self.meta.language
         status = str(c.get("status") or "")
-        raw_counts = c.get("counts") if isinstance(c.get("counts"), dict) else {}
-        coverage = c.get("coverage") if isinstance(c.get("coverage"), dict) else {}
+        raw_counts: dict[str, Any] = _as_dict(c.get("counts"))
+        coverage: dict[str, Any] = _as_dict(c.get("coverage"))
         checks_field = c.get("checks")
         if isinstance(checks_field, dict):  # an older/newer shape: {check_id: coverage}
             coverage = {**checks_field, **coverage}
@@ -596,8 +600,8 @@ class HtmlRenderer(Renderer[str]):
             check_ids = [str(x) for x in checks_field]
         else:
             check_ids = list(coverage)
-        failing = c.get("failing_resources") if isinstance(c.get("failing_resources"), list) else []
-        title = c.get("title") if isinstance(c.get("title"), dict) else {}
+        failing: list[Any] = _as_list(c.get("failing_resources"))
+        title: dict[str, Any] = _as_dict(c.get("title"))
         return {
             "id": str(c.get("id")),
             "title": localized({k: str(v) for k, v in title.items()}, lang),
@@ -625,6 +629,14 @@ class HtmlRenderer(Renderer[str]):
             "failing": [str(x) for x in failing[:CONTROL_RESOURCES_SHOWN]],
             "failing_more": max(0, len(failing) - CONTROL_RESOURCES_SHOWN),
         }
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _verdict_rank(name: str) -> int:

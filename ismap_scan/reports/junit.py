@@ -30,7 +30,7 @@ from .base import Renderer, localized
 EVIDENCE_CHARS = 2000
 
 
-def testcase_name(r: Result) -> str:
+def case_name(r: Result) -> str:
     """``<account>/<region>/<resource ID>``: the test case's name, unique within a check and stable."""
     return f"{r.account}/{r.region}/{r.resource_id}"
 
@@ -78,7 +78,7 @@ class JunitRenderer(Renderer[JUnitXml]):
         return suite
 
     def _case(self, r: Result) -> TestCase:
-        case = TestCase(testcase_name(r), classname=r.check_id, time=0)
+        case = TestCase(case_name(r), classname=r.check_id, time=0)
         if r.verdict is Verdict.FAIL:
             failure = Failure(localized(r.title, self.meta.language, r.check_id), r.severity.value)
             failure.text = self._details(r)

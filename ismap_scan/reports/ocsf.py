@@ -106,9 +106,7 @@ class OcsfRenderer(Renderer[list[dict[str, Any]]]):
 
     def transform(self, results: Sequence[Result]) -> list[dict[str, Any]]:
         scan_time = _epoch_ms(self.meta.finished_at)
-        return [
-            self.finding(r, scan_time).model_dump(mode="json", exclude_none=True) for r in results
-        ]
+        return [self.finding(r, scan_time).model_dump(mode="json", exclude_none=True) for r in results]
 
     def serialize(self, document: list[dict[str, Any]]) -> bytes:
         # One finding per line inside the array: diff-friendly and still one JSON document.
@@ -180,9 +178,13 @@ class OcsfRenderer(Renderer[list[dict[str, Any]]]):
             cloud=Cloud(
                 provider=r.provider,
                 region=r.region,
-                account=Account(name=r.account, uid=r.account, type_id=ACCOUNT_TYPE.get(r.provider, TypeID.Other)),
+                account=Account(
+                    name=r.account, uid=r.account, type_id=ACCOUNT_TYPE.get(r.provider, TypeID.Other)
+                ),
             ),
-            evidences=[EvidenceArtifacts(name="ismap-scan evidence", data=dict(r.evidence))] if r.evidence else None,
+            evidences=[EvidenceArtifacts(name="ismap-scan evidence", data=dict(r.evidence))]
+            if r.evidence
+            else None,
             remediation=Remediation(desc=remediation_text or title, references=[url] if url else None),
             unmapped={
                 "ismap": {

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
-from conftest import REPO, DemoScan, clean_env
+from ci_support import REPO, DemoScan, clean_env
 from ghsim import Run, Runner, load_yaml, run_action
 
 from ismap_scan.model import Result, Verdict
@@ -49,7 +48,8 @@ def test_every_input_is_passed_to_the_validation_step() -> None:
     }
     assert mapped == expected
     for name, value in validate["env"].items():
-        assert value == "${{ inputs.%s }}" % name.removeprefix("INPUT_").lower().replace("_", "-")
+        input_name = name.removeprefix("INPUT_").lower().replace("_", "-")
+        assert value == "${{ inputs." + input_name + " }}"
 
 
 def one_new_failure_baseline(scan: DemoScan, tmp: Path) -> tuple[Path, Result]:
@@ -93,7 +93,9 @@ def test_schedule_without_baseline_fails_on_any_failure(demo_scan: DemoScan, tmp
     assert r.step("Gate").returncode == 3
     assert r.outputs["exit-code"] == "3"
     assert r.outputs["failed"] == "true"
-    gating = [x for x in read_results(demo_scan.results) if x.verdict is Verdict.FAIL and x.severity.rank >= 3]
+    gating = [
+        x for x in read_results(demo_scan.results) if x.verdict is Verdict.FAIL and x.severity.rank >= 3
+    ]
     assert r.outputs["new-failures-gating"] == str(len(gating))
     assert "## ismap-scan: failed" in r.summary
     assert "No baseline" not in r.summary or "no baseline" in r.summary.lower()
@@ -130,7 +132,12 @@ def test_push_one_new_failure_fails_and_names_it(demo_scan: DemoScan, tmp_path: 
 
 def test_soft_fail_reports_without_failing(demo_scan: DemoScan, tmp_path: Path) -> None:
     baseline, victim = one_new_failure_baseline(demo_scan, tmp_path)
-    r = run(make_runner(tmp_path, demo_scan, "schedule"), demo_scan, baseline=str(baseline), **{"soft-fail": "true"})
+    r = run(
+        make_runner(tmp_path, demo_scan, "schedule"),
+        demo_scan,
+        baseline=str(baseline),
+        **{"soft-fail": "true"},
+    )
     assert r.status == "success"
     assert r.outputs["exit-code"] == "3" and r.outputs["failed"] == "false"
     assert "soft-fail" in r.summary and victim.resource_id in r.summary
@@ -139,7 +146,9 @@ def test_soft_fail_reports_without_failing(demo_scan: DemoScan, tmp_path: Path) 
 
 def test_fail_on_threshold_above_the_new_failure_passes(demo_scan: DemoScan, tmp_path: Path) -> None:
     baseline, _victim = one_new_failure_baseline(demo_scan, tmp_path)  # the new one is "high"
-    r = run(make_runner(tmp_path, demo_scan, "push"), demo_scan, baseline=str(baseline), **{"fail-on": "critical"})
+    r = run(
+        make_runner(tmp_path, demo_scan, "push"), demo_scan, baseline=str(baseline), **{"fail-on": "critical"}
+    )
     assert r.status == "success"
     assert r.outputs["new-failures"] == "1" and r.outputs["new-failures-gating"] == "0"
 
@@ -150,12 +159,21 @@ def test_missing_baseline_warns_and_counts_every_failure(demo_scan: DemoScan, tm
     assert r.status == "failure" and r.outputs["exit-code"] == "3"
 
 
-def test_pull_request_comments_on_touched_resources_and_never_fails(demo_scan: DemoScan, tmp_path: Path) -> None:
+def test_pull_request_comments_on_touched_resources_and_never_fails(
+    demo_scan: DemoScan, tmp_path: Path
+) -> None:
     baseline, victim = one_new_failure_baseline(demo_scan, tmp_path)
     plan = {
         "format_version": "1.2",
         "resource_changes": [
-            {"address": "aws_x.changed", "change": {"actions": ["update"], "before": {"arn": victim.resource_id}, "after": {"arn": victim.resource_id}}},
+            {
+                "address": "aws_x.changed",
+                "change": {
+                    "actions": ["update"],
+                    "before": {"arn": victim.resource_id},
+                    "after": {"arn": victim.resource_id},
+                },
+            },
             {"address": "aws_s3_bucket.new", "change": {"actions": ["create"], "before": None, "after": {}}},
         ],
     }
@@ -170,13 +188,21 @@ def test_pull_request_comments_on_touched_resources_and_never_fails(demo_scan: D
     assert body.startswith("<!-- ismap-scan:pr-comment:ismap-scan -->\n")
     assert f"`{victim.resource_id}`" in body and "| new |" in body
     assert "1 resources are being created" in body
-    other = [x for x in read_results(demo_scan.results) if x.verdict is Verdict.FAIL and x.resource_id != victim.resource_id]
-    assert f"`{other[0].resource_id}`" not in body.split("<details>")[0]  # only the touched resource's findings
+    other = [
+        x
+        for x in read_results(demo_scan.results)
+        if x.verdict is Verdict.FAIL and x.resource_id != victim.resource_id
+    ]
+    assert (
+        f"`{other[0].resource_id}`" not in body.split("<details>")[0]
+    )  # only the touched resource's findings
     assert r.step("Upload SARIF to code scanning").outcome == "skipped"  # no alerts from PR scans
 
 
 def test_pull_request_without_resources_comments_totals(demo_scan: DemoScan, tmp_path: Path) -> None:
-    r = run(make_runner(tmp_path, demo_scan, "pull_request", PR_EVENT), demo_scan, baseline=str(demo_scan.results))
+    r = run(
+        make_runner(tmp_path, demo_scan, "pull_request", PR_EVENT), demo_scan, baseline=str(demo_scan.results)
+    )
     body = Path(r.step_outputs["report"]["comment"]).read_text(encoding="utf-8")
     assert "| PASS |" in body and "<!-- ismap-scan:pr-comment:" in body
     assert r.status == "success"
@@ -190,7 +216,9 @@ def test_invalid_inputs_stop_before_install_with_clear_messages(demo_scan: DemoS
     )
     step = r.step("inputs")
     assert step.outcome == "failure" and step.returncode == 2
-    assert "input 'fail-on': expected one of critical, high, medium, low, info, none, got 'hgih'" in step.stdout
+    assert (
+        "input 'fail-on': expected one of critical, high, medium, low, info, none, got 'hgih'" in step.stdout
+    )
     assert "input 'soft-fail': expected true or false" in step.stdout
     assert "input 'artifact-name': must not contain '/'" in step.stdout
     assert "input 'provider': unknown provider nope" in step.stdout
@@ -199,7 +227,9 @@ def test_invalid_inputs_stop_before_install_with_clear_messages(demo_scan: DemoS
 
 
 def test_role_arn_value_is_not_echoed_when_invalid(demo_scan: DemoScan, tmp_path: Path) -> None:
-    r = run(make_runner(tmp_path, demo_scan, "push"), demo_scan, **{"role-arn": "arn:aws:iam::SECRETISH:user/x"})
+    r = run(
+        make_runner(tmp_path, demo_scan, "push"), demo_scan, **{"role-arn": "arn:aws:iam::SECRETISH:user/x"}
+    )
     assert "SECRETISH" not in r.log
     assert "input 'role-arn': expected an IAM role ARN" in r.log
 

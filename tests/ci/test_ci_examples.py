@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import REPO, DemoScan, clean_env
+from ci_support import REPO, DemoScan, clean_env
 from ghsim import Run, Runner, load_yaml, run_action
 from test_ci_action import INSTALL, PR_EVENT, one_new_failure_baseline
 
@@ -64,7 +64,9 @@ def run_job(
     def only_ismap_scan(step: dict[str, Any]) -> bool:
         return "ismap-scan" in str(step["run"])
 
-    return runner.run_steps(spec["steps"], expand_action=expand, only_run=only_ismap_scan, job_env=spec.get("env") or {})
+    return runner.run_steps(
+        spec["steps"], expand_action=expand, only_run=only_ismap_scan, job_env=spec.get("env") or {}
+    )
 
 
 def workspace_runner(tmp: Path, scan: DemoScan, event_name: str, event: dict[str, Any]) -> Runner:
@@ -81,7 +83,7 @@ def test_nightly_keeps_the_store_and_uploads_the_bundle(demo_scan: DemoScan, tmp
     shutil.copy(demo_scan.results, runner.temp / "baseline" / demo_scan.folder.name / "results.jsonl")
     r = run_job(REPO / "examples/workflows/nightly.yml", "scan", runner, demo_scan)
     assert r.status == "success", r.log
-    assert r.step("actions/cache@v4").kind == "uses"
+    assert r.step("Restore the evidence store").uses == "actions/cache@v4"
     bundle = r.step_outputs["ismap"]["bundle"]
     assert bundle.endswith(".evidence.zip") and Path(bundle).is_file(), r.log
     upload = r.step("Upload reports and evidence")
@@ -113,12 +115,23 @@ def test_pull_request_comments_with_the_plan(demo_scan: DemoScan, tmp_path: Path
     plan = {
         "format_version": "1.2",
         "resource_changes": [
-            {"address": "x.y", "change": {"actions": ["update"], "before": {"arn": failing.resource_id}, "after": {"arn": failing.resource_id}}}
+            {
+                "address": "x.y",
+                "change": {
+                    "actions": ["update"],
+                    "before": {"arn": failing.resource_id},
+                    "after": {"arn": failing.resource_id},
+                },
+            }
         ],
     }
     (runner.workspace / "infra").mkdir()
-    (runner.workspace / "infra" / "plan.json").write_text(json.dumps(plan), encoding="utf-8")  # terraform show -json
-    r = run_job(REPO / "examples/workflows/pull-request.yml", "comment", runner, demo_scan, {"bundle": "false"})
+    (runner.workspace / "infra" / "plan.json").write_text(
+        json.dumps(plan), encoding="utf-8"
+    )  # terraform show -json
+    r = run_job(
+        REPO / "examples/workflows/pull-request.yml", "comment", runner, demo_scan, {"bundle": "false"}
+    )
     assert r.status == "success", r.log  # never fails a pull request
     assert r.step("terraform plan (JSON)").kind == "skipped"
     comment = r.step("Comment on the pull request")

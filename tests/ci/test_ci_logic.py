@@ -82,7 +82,7 @@ def test_same_key_other_account_is_a_different_finding() -> None:
 
 
 def test_resolve_results_path(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no results.jsonl"):
+    with pytest.raises(InputError, match=r"no results\.jsonl"):
         resolve_results_path(tmp_path)
     (tmp_path / "a" / "s1").mkdir(parents=True)
     f = tmp_path / "a" / "s1" / "results.jsonl"
@@ -109,9 +109,13 @@ def test_resolve_results_path(tmp_path: Path) -> None:
         (False, False, "gate", False, True, 0, False),
     ],
 )
-def test_exit_policy(gating: bool, incomplete: bool, mode: str, soft: bool, strict: bool, code: int, fails: bool) -> None:
+def test_exit_policy(
+    gating: bool, incomplete: bool, mode: str, soft: bool, strict: bool, code: int, fails: bool
+) -> None:
     cur = [res("aws.s3.a", "arn:aws:s3:::x", "FAIL" if gating else "PASS")]
-    d = decide(compare(cur, [], "high"), mode=mode, soft_fail=soft, fail_on_incomplete=strict, incomplete=incomplete)
+    d = decide(
+        compare(cur, [], "high"), mode=mode, soft_fail=soft, fail_on_incomplete=strict, incomplete=incomplete
+    )
     assert (d.code, d.fail_step) == (code, fails)
     assert d.reason
 
@@ -131,10 +135,19 @@ def test_plan_json_touched_resources(tmp_path: Path) -> None:
     plan = {
         "format_version": "1.2",
         "resource_changes": [
-            {"address": "a.upd", "change": {"actions": ["update"], "before": {"arn": "arn:1"}, "after": {"arn": "arn:1"}}},
-            {"address": "a.del", "change": {"actions": ["delete"], "before": {"arn": "arn:2"}, "after": None}},
+            {
+                "address": "a.upd",
+                "change": {"actions": ["update"], "before": {"arn": "arn:1"}, "after": {"arn": "arn:1"}},
+            },
+            {
+                "address": "a.del",
+                "change": {"actions": ["delete"], "before": {"arn": "arn:2"}, "after": None},
+            },
             {"address": "a.new", "change": {"actions": ["create"], "before": None, "after": {"bucket": "b"}}},
-            {"address": "a.same", "change": {"actions": ["no-op"], "before": {"arn": "arn:3"}, "after": {"arn": "arn:3"}}},
+            {
+                "address": "a.same",
+                "change": {"actions": ["no-op"], "before": {"arn": "arn:3"}, "after": {"arn": "arn:3"}},
+            },
             {"address": "d.read", "change": {"actions": ["read"], "before": None, "after": {"arn": "arn:4"}}},
         ],
     }
@@ -176,7 +189,11 @@ def test_summary_lists_new_failures_and_control_states() -> None:
     base = [res("aws.s3.a", "arn:aws:s3:::old")]
     cur = [res("aws.s3.a", "arn:aws:s3:::old"), res("aws.s3.b", "arn:aws:s3:::new", sev="medium")]
     info = ScanInfo.from_files(
-        {"scan_id": "20261130T000000Z-abc", "scope": {"accounts": {"aws": ["111122223333"]}}, "check_pack": {"checks": 2}},
+        {
+            "scan_id": "20261130T000000Z-abc",
+            "scope": {"accounts": {"aws": ["111122223333"]}},
+            "check_pack": {"checks": 2},
+        },
         {"controls": [{"status": "NON_COMPLIANT"}, {"status": "COMPLIANT"}, {"status": "COMPLIANT"}]},
     )
     info.baseline_label = "`base.jsonl`"
@@ -192,7 +209,12 @@ def test_summary_lists_new_failures_and_control_states() -> None:
 
 
 def test_inputs_defaults_and_normalisation(tmp_path: Path) -> None:
-    env = {"INPUT_PROVIDER": " aws ", "INPUT_FORMAT": "md,csv", "INPUT_FAIL_ON": "HIGH", "RUNNER_TEMP": str(tmp_path)}
+    env = {
+        "INPUT_PROVIDER": " aws ",
+        "INPUT_FORMAT": "md,csv",
+        "INPUT_FAIL_ON": "HIGH",
+        "RUNNER_TEMP": str(tmp_path),
+    }
     i = parse_inputs(env, cwd=tmp_path)
     assert i.providers == ["aws"] and i.fail_on == "high"
     assert i.formats == ["jsonl", "md", "csv", "sarif"]  # jsonl and sarif are needed by later steps
@@ -234,7 +256,12 @@ def test_inputs_main_writes_extras_and_inputs_file(tmp_path: Path) -> None:
 
     out = tmp_path / "out"
     out.touch()
-    env = {"GITHUB_OUTPUT": str(out), "RUNNER_TEMP": str(tmp_path), "GITHUB_ACTION_PATH": str(REPO), "INPUT_DEMO": "true"}
+    env = {
+        "GITHUB_OUTPUT": str(out),
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_ACTION_PATH": str(REPO),
+        "INPUT_DEMO": "true",
+    }
     assert main(env) == 0
     text = out.read_text()
     assert "extras=aws,demo" in text
@@ -265,7 +292,13 @@ def test_format_output_rejects_bad_names_and_summary_truncates(tmp_path: Path) -
     assert truncate_utf8("é" * 10, 100, "!") == "é" * 10
     assert truncate_utf8("line1\nline2\n" * 50, 30, "[cut]").endswith("\n[cut]")
     summary = tmp_path / "s.md"
-    gh = GitHubEnv({"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(tmp_path / "none")})
+    gh = GitHubEnv(
+        {
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(tmp_path / "none"),
+        }
+    )
     gh.append_summary("# hi")
     assert summary.read_text() == "# hi\n"
     assert gh.pull_request_number() is None and gh.event() == {}

@@ -77,7 +77,11 @@ def test_json_payload_posted(hook: tuple[Hook, str]) -> None:
     (req,) = app.requests
     assert req["path"] == "/hooks/T000/B000/secret-token" and req["ctype"] == "application/json"
     body = req["json"]
-    assert body["schema"] == "ismap-scan/notification/v1" and body["exit_code"] == 3 and body["status"] == "failures"
+    assert (
+        body["schema"] == "ismap-scan/notification/v1"
+        and body["exit_code"] == 3
+        and body["status"] == "failures"
+    )
     assert body["counts"]["new-failures-gating"] == 1 and body["counts"]["new-failures"] == 2
     assert [f["resource_id"] for f in body["new_failures"]] == ["arn:aws:s3:::a", "arn:aws:s3:::b"]
 
@@ -150,5 +154,8 @@ def test_notify_after_scan_uses_the_previous_scan(hook: tuple[Hook, str], tmp_pa
     assert body["baseline_used"] and [f["resource_id"] for f in body["new_failures"]] == ["arn:aws:s3:::new"]
     # Nothing new since the previous scan: no notification.
     again = _scan_folder(tmp_path, "20261201T000000Z-cccccc", current)
-    assert "no notification sent" in notify_after_scan(again, current, fail_on="high", urls=[url], baseline="previous")[0]
+    assert (
+        "no notification sent"
+        in notify_after_scan(again, current, fail_on="high", urls=[url], baseline="previous")[0]
+    )
     assert len(app.requests) == 1

@@ -88,9 +88,12 @@ def s3_checks(pack_dir: Path) -> Any:
 def scan_factory(tmp_path: Path, s3_checks: Any) -> Callable[..., Path]:
     out = tmp_path / "out"
 
-    def make(buckets: dict[str, bool], started_at: str = "2026-11-30T01:00:00Z") -> Path:
+    def make(
+        buckets: dict[str, bool], started_at: str = "2026-11-30T01:00:00Z", assertion: Path | None = None
+    ) -> Path:
         cfg = ScanConfig()
         cfg.output.formats = ["jsonl"]
+        cfg.assertion = assertion
         resources = [_account(started_at), *(_bucket(n, v, started_at) for n, v in sorted(buckets.items()))]
         scan_id = f"{started_at.replace('-', '').replace(':', '')}-{next(_counter):06x}"
         folder = out / scan_id

@@ -157,3 +157,47 @@ def test_zip_slip_is_refused_before_anything_is_written(made: dict[str, Any], tm
     path, _l, _p = _tamper(made, "zip_slip")
     verify_bundle(path)
     assert not (made["tmp"].parent / "evil.sh").exists() and not (tmp_path.parent.parent / "evil.sh").exists()
+
+
+EXAMPLE_STATEMENT = Path(__file__).resolve().parents[2] / "examples" / "assertion.yaml"
+
+
+def test_the_statement_is_bundled_and_control_statuses_reproduce_in_full(
+    tmp_path: Path, scan_factory: Any, store_kwargs: Any
+) -> None:
+    """A scan rolled up with an assertion.yaml: the bundle carries it, verify re-rolls every control status in
+    full with it, and a statement edited inside the bundle (member hash "fixed") no longer reproduces them."""
+    import hashlib
+
+    with open_store(f"sqlite:///{tmp_path / 'ev.sqlite3'}") as store:
+        folder = scan_factory({"a": True, "b": False}, assertion=EXAMPLE_STATEMENT)
+        store.store_scan(folder, assertion=EXAMPLE_STATEMENT, **store_kwargs)
+        path = tmp_path / "statement.zip"
+        create_bundle(store, store.list_scans(), path)
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        manifest = json.loads(zf.read("manifest.json"))
+        member = next(n for n in names if n.endswith("/assertion.yaml"))
+        assert zf.read(member) == EXAMPLE_STATEMENT.read_bytes()
+        controls = json.loads(zf.read(member.replace("assertion.yaml", "controls.json")))["controls"]
+    assert manifest["scans"][0]["assertion"] == member
+    assert any(c["selected"] is not None for c in controls)  # rolled up with the statement
+    rep = verify_bundle(path)
+    assert rep.ok and rep.reproducibility == "ok", rep.problems
+
+    old = b'check: aws.ec2.default_vpc_not_in_use\n    resource: "arn:aws:ec2:ap-northeast-3:111122223333:vpc/*"'
+    new = b'check: aws.s3.bucket_versioning_enabled\n    resource: "arn:aws:s3:::b"'
+    body = EXAMPLE_STATEMENT.read_bytes()
+    assert old in body
+    body = body.replace(old, new)
+    manifest["members"][member] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+    bad = tmp_path / "edited-statement.zip"
+    _rewrite(
+        path,
+        bad,
+        lambda n, d: body if n == member else (json.dumps(manifest).encode() if n == "manifest.json" else d),
+    )
+    rep = verify_bundle(bad)
+    assert rep.integrity == "ok" and rep.reproducibility == "FAILED"
+    assert [p.code for p in rep.problems] == ["not_reproducible"]
+    assert "control statuses differ" in rep.problems[0].message

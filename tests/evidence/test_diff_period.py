@@ -23,15 +23,22 @@ def test_diff_shows_exactly_the_change(tmp_path: Path, scan_factory: Any, store_
     assert res.exit_code == 0, res.output
     d = json.loads(res.output)
     versioning = "aws.s3.bucket_versioning_enabled"
-    assert [(e["check_id"], e["resource_id"]) for e in d["new_failures"]] == [
-        (versioning, "arn:aws:s3:::flip")
-    ]
-    assert [(e["check_id"], e["resource_id"], e["reason"]) for e in d["fixed"]] == [
-        (versioning, "arn:aws:s3:::gone", "resource removed")
-    ]
+    head_fails = {
+        (r["check_id"], r["resource_id"])
+        for r in map(json.loads, (head / "results.jsonl").read_text().splitlines())
+        if r["verdict"] == "FAIL"
+    }
+    # New failures: versioning turned off on "flip", plus whatever fails on the new bucket; nothing else.
+    expected_new = {(versioning, "arn:aws:s3:::flip")} | {f for f in head_fails if f[1] == "arn:aws:s3:::new"}
+    assert {(e["check_id"], e["resource_id"]) for e in d["new_failures"]} == expected_new
+    assert {e["resource_id"] for e in d["fixed"]} == {"arn:aws:s3:::gone"}
+    assert {e["reason"] for e in d["fixed"]} == {"resource removed"}
+    assert {(e["check_id"], e["resource_id"]) for e in d["still_failing"]} == head_fails - expected_new
     assert [r["resource_id"] for r in d["new_resources"]] == ["arn:aws:s3:::new"]
     assert [r["resource_id"] for r in d["removed_resources"]] == ["arn:aws:s3:::gone"]
-    assert all(e["failing_since"] == "2026-11-02T00:00:00Z" for e in d["still_failing"])
+    assert d["still_failing"] and all(
+        e["failing_since"] == "2026-11-01T00:00:00Z" for e in d["still_failing"]
+    )
     # Same diff from the two scan folders, without the store; --exit-code reports the new failure.
     res2 = CliRunner().invoke(cli, ["diff", str(base), str(head), "--format", "md", "--exit-code"], obj={})
     assert res2.exit_code == 3 and "### New failures" in res2.output and "arn:aws:s3:::flip" in res2.output

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text, update
 
 from ismap_scan.cli import cli
-from ismap_scan.evidence.schema import metadata, results, scans
+from ismap_scan.evidence.schema import control_statuses, documents, metadata, results, scans
 from ismap_scan.evidence.signing import generate_keypair
 from ismap_scan.evidence.store import EvidenceStore, StoreError, open_store
 
@@ -35,7 +35,7 @@ def test_migrations_create_exactly_the_schema(store: EvidenceStore) -> None:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert diffs == []
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_chain_links_each_manifest_to_the_previous(
@@ -54,7 +54,25 @@ def test_chain_links_each_manifest_to_the_previous(
     assert row.manifest["check_pack"]["archive_sha256"]
 
 
-@pytest.mark.parametrize("what", ["manifest", "result", "result_column", "controls"])
+def _forge(conn: Any, table: Any, pk: int, old: str, new: str) -> None:
+    """What an editor of the database would do: write a changed copy of one of the scan's stored documents
+    (a valid document in its own right, hash and all) and point the scan's row at it."""
+    import zlib
+
+    from ismap_scan.evidence.documents import insert_document_row
+
+    for row_id, doc_id in conn.execute(select(table.c.id, table.c.doc_id).where(table.c.scan_pk == pk)):
+        body = zlib.decompress(
+            conn.execute(select(documents.c.body).where(documents.c.id == doc_id)).scalar_one()
+        )
+        if old.encode() in body:
+            forged = insert_document_row(conn, body.decode().replace(old, new, 1))
+            conn.execute(update(table).where(table.c.id == row_id).values(doc_id=forged))
+            return
+    raise AssertionError(f"no stored document of scan {pk} contains {old!r}")
+
+
+@pytest.mark.parametrize("what", ["manifest", "result", "result_column", "controls", "control_column"])
 def test_tampering_names_the_scan(
     store: EvidenceStore, scan_factory: Any, store_kwargs: Any, what: str, tmp_path: Path
 ) -> None:
@@ -66,12 +84,7 @@ def test_tampering_names_the_scan(
             m["finished_at"] = "2020-01-01T00:00:00Z"
             conn.execute(update(scans).where(scans.c.id == victim.pk).values(manifest_json=json.dumps(m)))
         elif what == "result":
-            rid, rj = conn.execute(
-                select(results.c.id, results.c.result_json).where(results.c.scan_pk == victim.pk).limit(1)
-            ).one()
-            conn.execute(
-                update(results).where(results.c.id == rid).values(result_json=rj.replace("FAIL", "PASS"))
-            )
+            _forge(conn, results, victim.pk, '"verdict":"FAIL"', '"verdict":"PASS"')
         elif what == "result_column":
             conn.execute(
                 update(results)
@@ -79,13 +92,13 @@ def test_tampering_names_the_scan(
                 .where(results.c.verdict == "FAIL")
                 .values(verdict="PASS")
             )
+        elif what == "controls":
+            _forge(conn, control_statuses, victim.pk, '"NON_COMPLIANT"', '"COMPLIANT"')
         else:
             conn.execute(
-                text(
-                    "UPDATE control_statuses SET status_json = replace(status_json, 'NON_COMPLIANT', 'COMPLIANT') "
-                    "WHERE scan_pk = :pk"
-                ),
-                {"pk": victim.pk},
+                update(control_statuses)
+                .where(control_statuses.c.scan_pk == victim.pk)
+                .values(last_evaluated="2020-01-01T00:00:00Z")
             )
     rep = store.verify_chain("aws:111122223333")
     assert not rep.ok
@@ -93,6 +106,25 @@ def test_tampering_names_the_scan(
     res = CliRunner().invoke(cli, ["history", "verify", "--store", store.url], obj={})
     assert res.exit_code == 3
     assert f"scan {ids[1]}" in res.output
+
+
+def test_a_shared_document_edited_in_place_is_caught(
+    store: EvidenceStore, scan_factory: Any, store_kwargs: Any
+) -> None:
+    """Unchanged results share one stored document; editing it in place breaks every scan that uses it, and
+    verify names the first of them."""
+    import zlib
+
+    ids = [store.store_scan(scan_factory({"a": True, "b": False}), **store_kwargs).scan_id for _ in range(2)]
+    counts = store.count_rows()
+    assert counts["documents"] < counts["results"]  # the second scan's results reuse the first's documents
+    with store.engine.begin() as conn:
+        doc_id, body = conn.execute(select(documents.c.id, documents.c.body).order_by(documents.c.id)).first()
+        changed = zlib.compress(zlib.decompress(body).replace(b'"severity":"', b'"severity":"x', 1))
+        conn.execute(update(documents).where(documents.c.id == doc_id).values(body=changed))
+    rep = store.verify_chain("aws:111122223333")
+    assert rep.first_broken is not None and rep.first_broken.scan_id == ids[0]
+    assert any("no longer hashes" in p for p in rep.first_broken.problems)
 
 
 def test_removing_the_last_scan_is_detected(
@@ -221,3 +253,78 @@ def test_failing_since_survives_consecutive_failures(
 def test_unreachable_store_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open evidence store"):
         EvidenceStore("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_migration_0002_moves_version_1_rows_and_the_chain_still_verifies(
+    tmp_path: Path, scan_factory: Any, store_kwargs: Any
+) -> None:
+    """A store written by version 1 (full JSON per row) is migrated in place: same results, same controls,
+    every link verifies. The version-1 rows are rebuilt from a current store with version 1's layout."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from ismap_scan.evidence.migrate import MIGRATIONS_DIR
+    from ismap_scan.evidence.schema import chain_heads, check_packs, findings
+    from ismap_scan.model import canonical_json
+
+    with open_store(f"sqlite:///{tmp_path / 'new.sqlite3'}", blob_root=tmp_path / "blobs") as new:
+        for ok in (True, False, False):
+            new.store_scan(scan_factory({"a": True, "b": ok}), **store_kwargs)
+        rows = new.list_scans()
+        want = {r.scan_id: (new.result_dicts(r), new.control_dicts(r)) for r in rows}
+        with new.engine.connect() as c:
+            copied = {
+                t: [dict(x._mapping) for x in c.execute(sa.select(t))]
+                for t in (scans, chain_heads, findings, check_packs)
+            }
+    old_url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = sa.create_engine(old_url)
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        for t, data in copied.items():
+            conn.execute(sa.insert(t), data)
+        cols = ("check_id", "severity", "provider", "account", "region", "resource_type", "resource_id")
+        v1_results = sa.table(
+            "results", *(sa.column(c) for c in ("scan_pk", "finding_key", "verdict", "result_json", *cols))
+        )
+        v1_controls = sa.table(
+            "control_statuses", *(sa.column(c) for c in ("scan_pk", "control_id", "status", "status_json"))
+        )
+        for r in rows:
+            res, ctl = want[r.scan_id]
+            conn.execute(
+                sa.insert(v1_results),
+                [
+                    {
+                        "scan_pk": r.pk,
+                        "finding_key": d["finding_key"],
+                        "verdict": d["verdict"],
+                        "result_json": canonical_json(d),
+                        **{c: d[c] for c in cols},
+                    }
+                    for d in res
+                ],
+            )
+            conn.execute(
+                sa.insert(v1_controls),
+                [
+                    {
+                        "scan_pk": r.pk,
+                        "control_id": c["id"],
+                        "status": c["status"],
+                        "status_json": canonical_json(c),
+                    }
+                    for c in ctl
+                ],
+            )
+    engine.dispose()
+    with open_store(old_url, blob_root=tmp_path / "blobs") as migrated:
+        assert migrated.verify_chain("aws:111122223333").ok
+        for r in migrated.list_scans():
+            assert (migrated.result_dicts(r), migrated.control_dicts(r)) == want[r.scan_id]
+        counts = migrated.count_rows()
+        assert counts["documents"] < counts["results"] + counts["control_statuses"]

@@ -80,9 +80,10 @@ def test_evaluate_is_offline_and_reproducible(snapshot: Path, tmp_path: Path) ->
         "evaluate", str(snapshot), "--checks", "aws.s3.bucket_versioning_enabled", "--output-dir", str(out)
     )
     assert code1 == 3, text  # the unversioned bucket fails
-    code2, _ = run(
+    code2, _text = run(
         "evaluate", str(snapshot), "--checks", "aws.s3.bucket_versioning_enabled", "--output-dir", str(out)
     )
+    assert code2 == code1
     first, second = sorted(out.iterdir())
     assert (first / "results.jsonl").read_bytes() == (second / "results.jsonl").read_bytes()
     lines = [json.loads(x) for x in (first / "results.jsonl").read_text().splitlines()]

@@ -21,6 +21,7 @@ def _estate_names(scale: int) -> set[str]:
         names |= {item.name for item in group}
     names |= {f"{i.name}-root" for i in e.instances if not i.terminated}
     names |= {k.alias for k in e.kms_keys}
+    names |= {f.name for f in e.functions} | e.services.names()
     return names
 
 

@@ -359,10 +359,9 @@ def test_pack_hash_tracks_check_and_mapping_bytes(tmp_path: Path) -> None:
 
 
 def test_bundled_checks_load_and_use_declared_resource_types() -> None:
-    provider_module = pytest.importorskip(
-        "ismap_scan.providers.aws.provider", reason="AWS provider module not written yet"
-    )
-    known = set(provider_module.AwsProvider().resource_types())
+    from ismap_scan.scan import known_resource_types
+
+    known = known_resource_types()  # every installed provider's declared types
     checks = load_checks(known_types=known)
     assert len(checks) > 0
     assert checks.resource_types() <= known

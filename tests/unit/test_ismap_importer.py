@@ -88,6 +88,7 @@ def messy_workbook(path: Path) -> Path:
 
 def test_normalize_id() -> None:
     assert normalize_id("９．４．２．２．Ｂ") == "9.4.2.2.B"
+    assert normalize_id("１２．４．１．１５\u3000．ＰＢ") == "12.4.1.15.PB"  # full-width space inside
     assert normalize_id(" 12.4.1.15.PB ") == "12.4.1.15.PB"
     assert normalize_id("9。4。2。3 b") == "9.4.2.3.B"
     assert normalize_id("9.4.2.2B") == "9.4.2.2.B"

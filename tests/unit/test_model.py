@@ -8,7 +8,9 @@ from ismap_scan.model import CollectionError, ControlRef, Result, Severity, Verd
 
 
 def test_finding_key_is_sha256_of_the_five_parts() -> None:
-    key = finding_key("aws.s3.bucket_versioning_enabled", "aws", "111122223333", "ap-northeast-1", "arn:aws:s3:::a")
+    key = finding_key(
+        "aws.s3.bucket_versioning_enabled", "aws", "111122223333", "ap-northeast-1", "arn:aws:s3:::a"
+    )
     raw = "aws.s3.bucket_versioning_enabled\x1faws\x1f111122223333\x1fap-northeast-1\x1farn:aws:s3:::a"
     assert key == hashlib.sha256(raw.encode()).hexdigest()
     # The separator keeps ("a.b", "c") and ("a", "b.c")-style shifts apart.

@@ -127,9 +127,12 @@ def test_connection_refused_is_retried_then_an_error() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again when the block ends: nothing listens there
-    settings = SakuraSettings(api_root=f"http://127.0.0.1:{port}/cloud/zone", rate_limit=0, backoff_factor=0, max_retries=2)
+    settings = SakuraSettings(
+        api_root=f"http://127.0.0.1:{port}/cloud/zone", rate_limit=0, backoff_factor=0, max_retries=2
+    )
     with pytest.raises(SakuraApiError) as err:
-        SakuraClient(settings, CREDS).get("http://127.0.0.1:%d/cloud/zone/is1a/api/cloud/1.1/zone" % port)
+        c = SakuraClient(settings, CREDS)
+        c.get(c.zone_url("is1a", "zone"))
     assert err.value.status is None and err.value.code == "ConnectionError"
 
 
@@ -191,7 +194,12 @@ def test_rate_limiter_is_shared_across_requests(app: SakuraHandle) -> None:
 
 @pytest.fixture
 def no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("SAKURACLOUD_ACCESS_TOKEN", "SAKURACLOUD_ACCESS_TOKEN_SECRET", "SAKURACLOUD_PROFILE", "USACLOUD_PROFILE"):
+    for name in (
+        "SAKURACLOUD_ACCESS_TOKEN",
+        "SAKURACLOUD_ACCESS_TOKEN_SECRET",
+        "SAKURACLOUD_PROFILE",
+        "USACLOUD_PROFILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("USACLOUD_PROFILE_DIR", str(tmp_path))
     return tmp_path
@@ -207,7 +215,9 @@ def test_credentials_from_environment(no_env: Path, monkeypatch: pytest.MonkeyPa
 
 def test_credentials_from_usacloud_profile(no_env: Path) -> None:
     (no_env / "audit").mkdir()
-    (no_env / "audit" / "config.json").write_text(json.dumps({"AccessToken": "t2", "AccessTokenSecret": "profile-secret"}))
+    (no_env / "audit" / "config.json").write_text(
+        json.dumps({"AccessToken": "t2", "AccessTokenSecret": "profile-secret"})
+    )
     (no_env / "current").write_text("audit\n")
     creds = resolve_credentials(SakuraSettings())
     assert creds.token == "t2" and "audit" in creds.source

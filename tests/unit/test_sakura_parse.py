@@ -11,13 +11,23 @@ from ismap_scan.providers.sakura import parse as P
 
 
 def test_ids_become_strings_whatever_the_wire_type() -> None:
-    as_numbers = {"ID": 113100000001, "Disk": {"ID": 113100000002}, "EncryptionKey": {"KMSKeyID": 113198000001}}
-    as_strings = {"ID": "113100000001", "Disk": {"ID": "113100000002"}, "EncryptionKey": {"KMSKeyID": "113198000001"}}
+    as_numbers = {
+        "ID": 113100000001,
+        "Disk": {"ID": 113100000002},
+        "EncryptionKey": {"KMSKeyID": 113198000001},
+    }
+    as_strings = {
+        "ID": "113100000001",
+        "Disk": {"ID": "113100000002"},
+        "EncryptionKey": {"KMSKeyID": "113198000001"},
+    }
     assert P.normalize(as_numbers) == P.normalize(as_strings) == as_strings
 
 
 def test_string_booleans_and_flag_spellings() -> None:
-    got = P.normalize({"Enabled": "on", "Logging": "0", "WebUI": "False", "Other": "TRUE", "Name": "True story"})
+    got = P.normalize(
+        {"Enabled": "on", "Logging": "0", "WebUI": "False", "Other": "TRUE", "Name": "True story"}
+    )
     assert got == {"Enabled": True, "Logging": False, "WebUI": False, "Other": True, "Name": "True story"}
 
 
@@ -42,8 +52,16 @@ def test_availability_spelling_is_kept() -> None:
 
 @pytest.mark.parametrize(
     ("source", "anyone"),
-    [(None, True), ("", True), ("0.0.0.0", True), ("0.0.0.0/0", True), ("0.0.0.0/0.0.0.0", True),
-     ("198.51.100.0/24", False), ("0.0.0.0/1", False), ("not-a-net", False)],
+    [
+        (None, True),
+        ("", True),
+        ("0.0.0.0", True),
+        ("0.0.0.0/0", True),
+        ("0.0.0.0/0.0.0.0", True),
+        ("198.51.100.0/24", False),
+        ("0.0.0.0/1", False),
+        ("not-a-net", False),
+    ],
 )
 def test_source_is_any(source: object, anyone: bool) -> None:
     assert P.source_is_any(source) is anyone
@@ -86,14 +104,24 @@ def test_ip_protocol_covers_tcp_and_udp_and_udp_rules_not_tcp() -> None:
 
 
 def test_packetfilter_deny_all_detection() -> None:
-    ok = P.derive_packetfilter({"Expression": [rule("tcp", "", "443", "allow"), rule("ip", "0.0.0.0/0.0.0.0", None, "deny")]})
-    missing = P.derive_packetfilter({"Expression": [rule("ip", "", "", "deny"), rule("tcp", "", "443", "allow")]})
+    ok = P.derive_packetfilter(
+        {"Expression": [rule("tcp", "", "443", "allow"), rule("ip", "0.0.0.0/0.0.0.0", None, "deny")]}
+    )
+    missing = P.derive_packetfilter(
+        {"Expression": [rule("ip", "", "", "deny"), rule("tcp", "", "443", "allow")]}
+    )
     assert ok["EndsWithDenyAll"] is True and missing["EndsWithDenyAll"] is False
 
 
 def test_nic_upstream_classification() -> None:
-    assert P.nic_upstream({"Switch": {"Scope": "shared", "Subnet": {"NetworkAddress": "203.0.113.0"}}}) == "shared"
-    assert P.nic_upstream({"Switch": {"Scope": "user", "Subnet": {"NetworkAddress": "198.51.100.0"}}}) == "router"
+    assert (
+        P.nic_upstream({"Switch": {"Scope": "shared", "Subnet": {"NetworkAddress": "203.0.113.0"}}})
+        == "shared"
+    )
+    assert (
+        P.nic_upstream({"Switch": {"Scope": "user", "Subnet": {"NetworkAddress": "198.51.100.0"}}})
+        == "router"
+    )
     assert P.nic_upstream({"Switch": {"Scope": "user", "Subnet": None}}) == "switch"
     assert P.nic_upstream({"Switch": None}) == P.nic_upstream(None) == "disconnected"
 
@@ -104,9 +132,17 @@ def test_vpc_router_hole_at_nic0_means_no_firewall_and_forwarding_reachable() ->
             "Settings": {
                 "Router": {
                     "Firewall": {"Enabled": "True", "Config": [None, {"Receive": []}]},
-                    "PortForwarding": {"Enabled": "True", "Config": [{"Protocol": "tcp", "GlobalPort": "3389", "PrivatePort": "3389"}]},
+                    "PortForwarding": {
+                        "Enabled": "True",
+                        "Config": [{"Protocol": "tcp", "GlobalPort": "3389", "PrivatePort": "3389"}],
+                    },
                     "PPTPServer": {"Enabled": "True"},
-                    "SiteToSiteIPsecVPN": {"Enabled": "True", "EncryptionAlgo": "aes256", "HashAlgo": "sha1", "DHGroup": "modp2048"},
+                    "SiteToSiteIPsecVPN": {
+                        "Enabled": "True",
+                        "EncryptionAlgo": "aes256",
+                        "HashAlgo": "sha1",
+                        "DHGroup": "modp2048",
+                    },
                     "SyslogHost": "",
                 }
             }
@@ -120,7 +156,19 @@ def test_vpc_router_hole_at_nic0_means_no_firewall_and_forwarding_reachable() ->
 
 def test_database_source_forms_and_backup_forms() -> None:
     def db(sources: object, backup: object, backup2: object = None) -> dict[str, object]:
-        return P.derive_database(P.normalize({"Settings": {"DBConf": {"Common": {"SourceNetwork": sources}, "Backup": backup, "Backupv2": backup2}}}))
+        return P.derive_database(
+            P.normalize(
+                {
+                    "Settings": {
+                        "DBConf": {
+                            "Common": {"SourceNetwork": sources},
+                            "Backup": backup,
+                            "Backupv2": backup2,
+                        }
+                    }
+                }
+            )
+        )
 
     assert db([], None)["SourceOpenToAny"] is True
     assert db(["0.0.0.0/0"], None)["SourceOpenToAny"] is True

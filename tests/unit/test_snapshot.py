@@ -65,7 +65,11 @@ def test_same_input_same_bytes(tmp_path: Path) -> None:
     ("content", "line", "fragment"),
     [
         (b'{"provider":"aws"}\n', 1, "missing or bad field"),
-        (b'{"provider":"aws","account":"1","region":"r","type":"t","id":"i","collected_at":"x"}\nnot json\n', 2, "not a JSON object"),
+        (
+            b'{"provider":"aws","account":"1","region":"r","type":"t","id":"i","collected_at":"x"}\nnot json\n',
+            2,
+            "not a JSON object",
+        ),
         (b"[1,2]\n", 1, "expected a JSON object"),
     ],
 )

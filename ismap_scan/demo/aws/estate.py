@@ -145,6 +145,7 @@ class BucketSpec:
     policy: tuple[str, ...] = ()
     acl: str | None = None
     template: str | None = None
+    classification: str | None = None  # DataClassification tag value
 
 
 # ---------------------------------------------------------------------------------------------- EC2
@@ -265,6 +266,346 @@ class FunctionSpec:
     env: str
     runtime: str
     variables: dict[str, str]
+    url_auth: str | None = None  # None (no function URL) | "AWS_IAM" | "NONE"
+    public_policy: bool = False  # a resource policy statement allowing Principal "*" without a condition
+
+
+# ------------------------------------------------------------- Region services, data stores, edge, DNS
+
+
+@dataclass(frozen=True)
+class RegionServicesSpec:
+    """Account-and-region services of one region role.
+
+    ``config``: ``"all"`` (recorder of all supported types, recording, delivery channel), ``"stopped"``
+    (recorder of some types only, not started, no channel) or ``"none"``. ``guardduty``: ``"admin"``
+    (enabled detector reporting to a delegated administrator), ``"enabled"``, ``"disabled"`` or ``"none"``.
+    ``findings_rule``: an EventBridge rule sending GuardDuty findings to the security topic.
+    """
+
+    role: str
+    config: str
+    guardduty: str
+    findings_rule: bool
+    securityhub: bool
+    inspector_ec2: bool
+
+
+@dataclass(frozen=True)
+class DbInstanceSpec:
+    """An RDS DB instance; ``cluster`` makes it an Aurora member (engine and storage from the cluster)."""
+
+    name: str
+    role: str
+    engine: str
+    encrypted: bool = True
+    public: bool = False
+    backup_days: int = 7
+    deletion_protection: bool = True
+    multi_az: bool = True
+    auto_minor: bool = True
+    owner: str | None = "platform"  # None: no Owner tag
+    cluster: str | None = None
+
+
+@dataclass(frozen=True)
+class DbClusterSpec:
+    name: str
+    role: str
+    encrypted: bool
+    deletion_protection: bool
+    backup_days: int
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A DynamoDB table: ``pitr`` point-in-time recovery, ``kms`` SSE with the AWS managed KMS key."""
+
+    name: str
+    role: str
+    pitr: bool
+    kms: bool
+
+
+@dataclass(frozen=True)
+class FileSystemSpec:
+    name: str
+    role: str
+    encrypted: bool
+    backup: bool
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """An EBS snapshot of a named volume of the estate (its encryption follows the volume's)."""
+
+    name: str
+    volume: str
+    public: bool
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """An AMI made from a named instance of the estate."""
+
+    name: str
+    instance: str
+    public: bool
+
+
+@dataclass(frozen=True)
+class BackupVaultSpec:
+    name: str
+    role: str
+    locked: bool
+
+
+@dataclass(frozen=True)
+class BackupPlanSpec:
+    name: str
+    role: str
+    vault: str
+    delete_after_days: int
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """A Secrets Manager secret (its value is a fixed fake string; nothing reads it back)."""
+
+    name: str
+    role: str
+    rotation_days: int | None
+
+
+@dataclass(frozen=True)
+class LogGroupSpec:
+    name: str
+    role: str
+    retention_days: int | None
+    kms_alias: str | None
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """An SNS topic; ``public`` adds a statement letting anyone publish."""
+
+    name: str
+    role: str
+    kms: bool
+    public: bool
+
+
+@dataclass(frozen=True)
+class LoadBalancerSpec:
+    """An ELBv2 load balancer in the default VPC of its region.
+
+    ``listeners``: ``"https+redirect"`` (HTTPS with a TLS 1.3 policy, HTTP redirected), ``"http+old-https"``
+    (HTTP forwarded, HTTPS with ELBSecurityPolicy-2016-08) or ``"tcp"`` (a TCP listener, network type).
+    """
+
+    name: str
+    role: str
+    type: str
+    scheme: str
+    zones: int
+    listeners: str
+    waf: bool
+
+
+@dataclass(frozen=True)
+class DistributionSpec:
+    """A CloudFront distribution. The logical name is kept in its Comment (distributions have no name)."""
+
+    name: str
+    viewer_policy: str
+    min_tls: str
+    waf: bool
+
+
+@dataclass(frozen=True)
+class RestApiSpec:
+    """An API Gateway REST API with one stage, ``prod``."""
+
+    name: str
+    role: str
+    access_logs: bool
+    waf: bool
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    """A public hosted zone (reserved ``.example`` names). ``mx``: the apex has an MX record."""
+
+    name: str
+    mx: bool
+    spf: bool
+    dmarc_policy: str | None
+
+
+@dataclass
+class Services:
+    """The estate beyond IAM, S3, EC2, CloudTrail, KMS and Lambda (issue 3's "more services")."""
+
+    regions: list[RegionServicesSpec]
+    db_instances: list[DbInstanceSpec]
+    db_clusters: list[DbClusterSpec]
+    tables: list[TableSpec]
+    file_systems: list[FileSystemSpec]
+    snapshots: list[SnapshotSpec]
+    images: list[ImageSpec]
+    vaults: list[BackupVaultSpec]
+    plans: list[BackupPlanSpec]
+    secrets: list[SecretSpec]
+    log_groups: list[LogGroupSpec]
+    topics: list[TopicSpec]
+    load_balancers: list[LoadBalancerSpec]
+    distributions: list[DistributionSpec]
+    apis: list[RestApiSpec]
+    zones: list[ZoneSpec]
+    #: The log group the multi-region trail delivers to, and the topic its security alarms notify.
+    trail_log_group: str = "jp-saas-cloudtrail"
+    alerts_topic: str = "jp-saas-security-alerts"
+    #: The (fictional) delegated GuardDuty administrator account the primary region reports to.
+    guardduty_admin: str = "444455556666"
+
+    def names(self) -> set[str]:
+        """Logical names of every named resource here (keys of the ground truth)."""
+        groups: list[list[Any]] = [
+            self.db_instances, self.db_clusters, self.tables, self.file_systems, self.snapshots, self.images,
+            self.vaults, self.plans, self.secrets, self.log_groups, self.topics, self.load_balancers,
+            self.distributions, self.apis, self.zones,
+        ]  # fmt: skip
+        names = {item.name for group in groups for item in group}
+        # One record per region for the region-wide services (see seed.SINGLETON_TYPES).
+        return names | {f"{svc}@{r.role}" for r in self.regions for svc in SINGLETONS}
+
+
+#: Region-wide service records, one per region: logical name prefix -> (snapshot type, id template).
+SINGLETONS: dict[str, tuple[str, str]] = {
+    "config": ("aws.config.recorder", "arn:aws:config:{region}:{account}:configuration-recorders"),
+    "guardduty": ("aws.guardduty.detector", "arn:aws:guardduty:{region}:{account}:detectors"),
+    "securityhub": ("aws.securityhub.hub", "arn:aws:securityhub:{region}:{account}:hub/default"),
+    "inspector2": ("aws.inspector2.status", "arn:aws:inspector2:{region}:{account}:account-status"),
+}
+
+
+#: Security events the demo's metric filters watch, with CIS-style filter patterns (see pychecks monitoring).
+SECURITY_EVENT_PATTERNS: dict[str, str] = {
+    "unauthorized-api-calls": '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+    "console-signin-without-mfa": '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }',
+    "root-account-usage": '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }',
+    "iam-policy-changes": "{ ($.eventName = PutUserPolicy) || ($.eventName = AttachUserPolicy) "
+    "|| ($.eventName = DeleteUserPolicy) || ($.eventName = DetachUserPolicy) }",
+    "cloudtrail-changes": "{ ($.eventName = StopLogging) || ($.eventName = DeleteTrail) || ($.eventName = UpdateTrail) }",
+    "security-group-changes": "{ ($.eventName = AuthorizeSecurityGroupIngress) "
+    "|| ($.eventName = RevokeSecurityGroupIngress) }",
+}
+
+
+def _services() -> Services:
+    """Good and bad examples of every service the issue-3 checks read (ground truth in :mod:`expected`)."""
+    return Services(
+        regions=[
+            RegionServicesSpec(
+                "primary", "all", "admin", findings_rule=True, securityhub=True, inspector_ec2=True
+            ),
+            RegionServicesSpec(
+                "secondary", "stopped", "disabled", False, securityhub=False, inspector_ec2=False
+            ),
+            RegionServicesSpec("tertiary", "none", "enabled", False, securityhub=False, inspector_ec2=False),
+        ],
+        db_instances=[
+            DbInstanceSpec("jp-saas-prod-db", "primary", "postgres", backup_days=14),
+            DbInstanceSpec(
+                "jp-saas-legacy-mysql",
+                "secondary",
+                "mysql",
+                encrypted=False,
+                public=True,
+                backup_days=0,
+                deletion_protection=False,
+                multi_az=False,
+                auto_minor=False,
+                owner=None,
+            ),
+            DbInstanceSpec(
+                "jp-saas-dev-db", "tertiary", "postgres", multi_az=False, deletion_protection=False
+            ),
+            DbInstanceSpec("jp-saas-aurora-1", "primary", "aurora-postgresql", cluster="jp-saas-aurora"),
+        ],
+        db_clusters=[
+            DbClusterSpec(
+                "jp-saas-aurora", "primary", encrypted=True, deletion_protection=True, backup_days=14
+            ),
+            DbClusterSpec(
+                "jp-saas-analytics", "secondary", encrypted=False, deletion_protection=False, backup_days=1
+            ),
+        ],
+        tables=[
+            TableSpec("jp-saas-sessions", "primary", pitr=True, kms=True),
+            TableSpec("jp-saas-events-archive", "tertiary", pitr=False, kms=False),
+        ],
+        file_systems=[
+            FileSystemSpec("jp-saas-shared-files", "primary", encrypted=True, backup=True),
+            FileSystemSpec("jp-saas-scratch-fs", "secondary", encrypted=False, backup=False),
+        ],
+        snapshots=[
+            SnapshotSpec("jp-saas-db-data-snap", "jp-saas-prod-db-data", public=False),
+            SnapshotSpec("jp-saas-scratch-snap-shared", "jp-saas-stg-scratch", public=True),
+        ],
+        images=[
+            ImageSpec("jp-saas-api-golden-ami", "jp-saas-prod-api-1", public=False),
+            ImageSpec("jp-saas-report-public-ami", "jp-saas-legacy-report", public=True),
+        ],
+        vaults=[
+            BackupVaultSpec("jp-saas-vault-locked", "primary", locked=True),
+            BackupVaultSpec("jp-saas-vault-osaka", "secondary", locked=False),
+        ],
+        plans=[
+            BackupPlanSpec("jp-saas-daily-35d", "primary", "jp-saas-vault-locked", 35),
+            BackupPlanSpec("jp-saas-weekly-7d", "secondary", "jp-saas-vault-osaka", 7),
+        ],
+        secrets=[
+            SecretSpec("jp-saas/prod/db-app", "primary", rotation_days=30),
+            SecretSpec("jp-saas/partner/api-key", "tertiary", rotation_days=None),
+        ],
+        log_groups=[
+            LogGroupSpec("jp-saas-cloudtrail", "primary", 400, "alias/jp-saas-prod-data"),
+            LogGroupSpec("/aws/lambda/jp-saas-invoice-renderer", "primary", 14, None),
+        ],
+        topics=[
+            TopicSpec("jp-saas-security-alerts", "primary", kms=True, public=False),
+            TopicSpec("jp-saas-public-webhooks", "tertiary", kms=False, public=True),
+        ],
+        load_balancers=[
+            LoadBalancerSpec(
+                "jp-saas-prod-alb", "primary", "application", "internet-facing", 2, "https+redirect", True
+            ),
+            LoadBalancerSpec(
+                "jp-saas-legacy-alb",
+                "secondary",
+                "application",
+                "internet-facing",
+                2,
+                "http+old-https",
+                False,
+            ),
+            LoadBalancerSpec("jp-saas-stg-db-nlb", "secondary", "network", "internal", 1, "tcp", False),
+        ],
+        distributions=[
+            DistributionSpec("jp-saas-cdn", "redirect-to-https", "TLSv1.2_2021", waf=True),
+            DistributionSpec("jp-saas-legacy-cdn", "allow-all", "TLSv1", waf=False),
+        ],
+        apis=[
+            RestApiSpec("jp-saas-public-api", "primary", access_logs=True, waf=True),
+            RestApiSpec("jp-saas-partner-api", "tertiary", access_logs=False, waf=False),
+        ],
+        zones=[
+            ZoneSpec("jp-saas.example", mx=True, spf=True, dmarc_policy="reject"),
+            ZoneSpec("jp-saas-legacy.example", mx=True, spf=False, dmarc_policy="none"),
+            ZoneSpec("jp-saas-static.example", mx=False, spf=False, dmarc_policy=None),
+        ],
+    )
 
 
 # ------------------------------------------------------------------------------------------- estate
@@ -290,6 +631,7 @@ class Estate:
     functions: list[FunctionSpec]
     lambda_role: str = "jp-saas-lambda-exec"
     default_vpc_roles: tuple[str, ...] = field(default_factory=lambda: ROLES)
+    services: Services = field(default_factory=lambda: _services())
 
 
 _ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -390,6 +732,7 @@ def _core() -> Estate:
             encryption="AES256",
             versioning="Enabled",
             policy=("deny-insecure", "log-delivery"),
+            classification="internal",
         ),
         BucketSpec(
             "jp-saas-prod-customer-data",
@@ -402,6 +745,7 @@ def _core() -> Estate:
             versioning="Enabled",
             log_to="jp-saas-prod-logs",
             policy=("deny-insecure",),
+            classification="confidential",
         ),
         BucketSpec(
             "jp-saas-prod-static-assets",
@@ -440,6 +784,7 @@ def _core() -> Estate:
             versioning="Enabled",
             log_to="jp-saas-osaka-access-logs",
             policy=("deny-insecure",),
+            classification="confidential",
         ),
         BucketSpec(
             "jp-saas-cloudtrail-audit",
@@ -703,6 +1048,18 @@ def _core() -> Estate:
             "staging",
             "python3.12",
             {"STAGE": "staging", "API_TOKEN": "demo_tok_0000000000000000000000000000fake"},
+            url_auth="NONE",
+            public_policy=True,
+        ),
+        # Still on Python 3.8, past its deprecation date; behind a function URL that requires IAM.
+        FunctionSpec(
+            "jp-saas-legacy-cron",
+            "secondary",
+            "data",
+            "staging",
+            "python3.8",
+            {"STAGE": "staging"},
+            url_auth="AWS_IAM",
         ),
     ]
     return Estate(

@@ -19,6 +19,11 @@ Account-level checks see one account, so they give one verdict each in the demo:
 * ERROR only: ``aws.iam.root_not_recently_used`` (moto's credential report has no ``<root_account>`` row,
   so the collector records a ``RootRowMissing`` error and the check cannot judge; on AWS it would PASS/FAIL).
 * ``aws.ec2.ebs_encryption_by_default_enabled`` is per region: PASS in the primary region, FAIL elsewhere.
+* Region-wide services (Config, GuardDuty, Security Hub, Inspector) have one record per region, named
+  ``<service>@<role>``; the Access Analyzer checks are ERROR in every region because moto has no Access
+  Analyzer backend (the failed listing is recorded on the region record, so the ERROR is on ``region-<role>``).
+* Data-location verdicts assume the default regions (``seed.DEFAULT_REGIONS``: the tertiary role is us-east-1,
+  outside the allowed Tokyo and Osaka).
 
 Checks with no seeded NOT_APPLICABLE case have no ``applies`` (or every seeded resource is in scope).
 """
@@ -100,6 +105,41 @@ _KEYS = (
 )
 
 
+# -- issue 3 services (estate.Services), in the order of their estate lists
+_REGIONS = ("region-primary", "region-secondary", "region-tertiary")
+_FUNCTIONS = ("jp-saas-invoice-renderer", "jp-saas-webhook-relay", "jp-saas-legacy-cron")
+_DB_INSTANCES = ("jp-saas-prod-db", "jp-saas-legacy-mysql", "jp-saas-dev-db", "jp-saas-aurora-1")
+_DB_CLUSTERS = ("jp-saas-aurora", "jp-saas-analytics")
+_TABLES = ("jp-saas-sessions", "jp-saas-events-archive")
+_FILE_SYSTEMS = ("jp-saas-shared-files", "jp-saas-scratch-fs")
+_SNAPSHOTS = ("jp-saas-db-data-snap", "jp-saas-scratch-snap-shared")
+_IMAGES = ("jp-saas-api-golden-ami", "jp-saas-report-public-ami")
+_VAULTS = ("jp-saas-vault-locked", "jp-saas-vault-osaka")
+_PLANS = ("jp-saas-daily-35d", "jp-saas-weekly-7d")
+_SECRETS = ("jp-saas/prod/db-app", "jp-saas/partner/api-key")
+_LOG_GROUPS = ("jp-saas-cloudtrail", "/aws/lambda/jp-saas-invoice-renderer")
+_TOPICS = ("jp-saas-security-alerts", "jp-saas-public-webhooks")
+_LOAD_BALANCERS = ("jp-saas-prod-alb", "jp-saas-legacy-alb", "jp-saas-stg-db-nlb")
+_DISTRIBUTIONS = ("jp-saas-cdn", "jp-saas-legacy-cdn")
+_APIS = ("jp-saas-public-api", "jp-saas-partner-api")
+_ZONES = ("jp-saas.example", "jp-saas-legacy.example", "jp-saas-static.example")
+_VOLUMES = (
+    "jp-saas-prod-db-data",
+    "jp-saas-prod-legacy-scratch",
+    "jp-saas-dr-db-data",
+    "jp-saas-stg-scratch",
+    "jp-saas-dev-build-cache",
+    "jp-saas-prod-api-1-root",
+    "jp-saas-prod-bastion-root",
+    "jp-saas-legacy-report-root",
+    "jp-saas-stg-worker-root",
+)
+
+
+def _per_region(service: str) -> tuple[str, ...]:
+    return tuple(f"{service}@{role}" for role in ("primary", "secondary", "tertiary"))
+
+
 def _row(names: tuple[str, ...], verdicts: str) -> dict[str, str]:
     """Zip names with a compact verdict string: P(ASS), F(AIL), N(OT_APPLICABLE), E(RROR)."""
     codes = {"P": PASS, "F": FAIL, "N": NA, "E": ERROR}
@@ -163,20 +203,7 @@ EXPECTED: Final[dict[str, dict[str, str]]] = {
         ("region-primary", "region-secondary", "region-tertiary"), "PFF"
     ),
     # root volumes follow the region's EBS default (on in primary only); the terminated instance's is gone
-    "aws.ec2.volume_encrypted": _row(
-        (
-            "jp-saas-prod-db-data",
-            "jp-saas-prod-legacy-scratch",
-            "jp-saas-dr-db-data",
-            "jp-saas-stg-scratch",
-            "jp-saas-dev-build-cache",
-            "jp-saas-prod-api-1-root",
-            "jp-saas-prod-bastion-root",
-            "jp-saas-legacy-report-root",
-            "jp-saas-stg-worker-root",
-        ),
-        "PFPFFPPFF",
-    ),
+    "aws.ec2.volume_encrypted": _row(_VOLUMES, "PFPFFPPFF"),
     # instances: api-1 bastion legacy-report stg-worker dev-old-ci(terminated)
     # stg-worker has the metadata endpoint disabled, which also satisfies the check
     "aws.ec2.instance_imdsv2_required": _row(_INSTANCES, "PPFPN"),
@@ -193,6 +220,81 @@ EXPECTED: Final[dict[str, dict[str, str]]] = {
     "aws.kms.key_rotation_enabled": _row(_KEYS, "PFNPN"),
     # prod-data allows "*" but only with kms:CallerAccount + kms:ViaService conditions: not public
     "aws.kms.key_policy_not_public": _row(_KEYS, "PPPFP"),
+    # ================================ issue 3 services ================================================
+    # -- region-wide services (one record per region role: primary secondary tertiary)
+    # primary: recorder of all types, recording, channel; secondary: EC2-only recorder never started;
+    # tertiary: no Config at all (delivery channel check then does not apply)
+    "aws.config.recorder_enabled": _row(_per_region("config"), "PFF"),
+    "aws.config.delivery_channel_configured": _row(_per_region("config"), "PFN"),
+    # primary: enabled, reports to the delegated administrator; secondary: suspended detector;
+    # tertiary: enabled, standalone, no findings rule
+    "aws.guardduty.detector_enabled": _row(_per_region("guardduty"), "PFP"),
+    # moto gap: GetAdministratorAccount answers {"Administrator": {"AccountId": ...}} while the API (and botocore)
+    # use camelCase keys ("administrator", "accountId"), so the SDK sees no administrator even where the seeder
+    # enabled one: FAIL in every region here; on AWS the primary region would PASS (see the case file).
+    "aws.guardduty.administrator_enabled": _row(_per_region("guardduty"), "FFF"),
+    "aws.guardduty.findings_routed_to_notifications": _row(_per_region("guardduty"), "PNF"),
+    "aws.securityhub.hub_enabled": _row(_per_region("securityhub"), "PFF"),
+    "aws.inspector2.ec2_scanning_enabled": _row(_per_region("inspector2"), "PFF"),
+    # moto has no Access Analyzer backend: ListAnalyzers fails in every region, recorded on the region record
+    "aws.accessanalyzer.external_access_analyzer_enabled": _row(_REGIONS, "EEE"),
+    "aws.accessanalyzer.unused_access_analyzer_enabled": _row(_REGIONS, "EEE"),
+    # -- RDS instances   prod-db legacy-mysql dev-db(us-east-1) aurora-1(member of jp-saas-aurora)
+    # Aurora members take storage, backups, deletion protection and Multi-AZ from their cluster
+    "aws.rds.instance_storage_encrypted": _row(_DB_INSTANCES, "PFPN"),
+    "aws.rds.instance_not_publicly_accessible": _row(_DB_INSTANCES, "PFPP"),
+    "aws.rds.instance_backup_retention": _row(_DB_INSTANCES, "PFPN"),  # 14, 0, 7 days
+    "aws.rds.instance_deletion_protection": _row(_DB_INSTANCES, "PFFN"),
+    "aws.rds.instance_multi_az": _row(_DB_INSTANCES, "PFFN"),
+    "aws.rds.instance_auto_minor_version_upgrade": _row(_DB_INSTANCES, "PFPP"),
+    "aws.rds.instance_in_allowed_region": _row(_DB_INSTANCES, "PPFP"),
+    "aws.rds.instance_has_owner_tags": _row(_DB_INSTANCES, "PFPP"),  # legacy-mysql has no Owner tag
+    "aws.rds.cluster_storage_encrypted": _row(_DB_CLUSTERS, "PF"),
+    "aws.rds.cluster_deletion_protection": _row(_DB_CLUSTERS, "PF"),
+    "aws.rds.cluster_backup_retention": _row(_DB_CLUSTERS, "PF"),  # 14 and 1 days
+    # -- DynamoDB (sessions in Tokyo; events-archive in us-east-1, no PITR, AWS owned key)
+    "aws.dynamodb.table_point_in_time_recovery_enabled": _row(_TABLES, "PF"),
+    "aws.dynamodb.table_encrypted_with_kms": _row(_TABLES, "PF"),
+    "aws.dynamodb.table_in_allowed_region": _row(_TABLES, "PF"),
+    # -- EFS, snapshots, AMIs, Backup, Secrets Manager
+    "aws.efs.file_system_encrypted": _row(_FILE_SYSTEMS, "PF"),
+    "aws.efs.file_system_backup_enabled": _row(_FILE_SYSTEMS, "PF"),
+    # db-data-snap is of the KMS-encrypted prod volume; the shared one is of the unencrypted staging scratch
+    "aws.ec2.snapshot_not_public": _row(_SNAPSHOTS, "PF"),
+    "aws.ec2.snapshot_encrypted": _row(_SNAPSHOTS, "PF"),
+    "aws.ec2.image_not_public": _row(_IMAGES, "PF"),
+    "aws.backup.vault_lock_enabled": _row(_VAULTS, "PF"),
+    "aws.backup.plan_retention_meets_minimum": _row(_PLANS, "PF"),  # 35 and 7 days
+    "aws.secretsmanager.secret_rotation_enabled": _row(_SECRETS, "PF"),
+    # -- logging and alerting
+    "aws.logs.log_group_retention": _row(_LOG_GROUPS, "PF"),  # 400 and 14 days
+    "aws.logs.log_group_encrypted_with_kms": _row(_LOG_GROUPS, "PF"),
+    # org-audit delivers to jp-saas-cloudtrail, which has six filters with alarms; stg-trail delivers nowhere
+    "aws.cloudwatch.trail_security_event_alarms": _row(_TRAILS, "PF"),
+    "aws.sns.topic_encrypted": _row(_TOPICS, "PF"),
+    "aws.sns.topic_not_public": _row(_TOPICS, "PF"),  # moto's default policy is conditioned on SourceOwner
+    # -- edge   prod-alb legacy-alb stg-db-nlb(internal, one zone, TCP)
+    "aws.elbv2.listeners_encrypted_or_redirected": _row(_LOAD_BALANCERS, "PFF"),
+    "aws.elbv2.tls_policy_strong": _row(_LOAD_BALANCERS, "PFN"),
+    "aws.elbv2.waf_attached": _row(_LOAD_BALANCERS, "PFN"),
+    "aws.elbv2.multi_az": _row(_LOAD_BALANCERS, "PPF"),
+    "aws.cloudfront.viewer_https_only": _row(_DISTRIBUTIONS, "PF"),
+    "aws.cloudfront.minimum_tls_version": _row(_DISTRIBUTIONS, "PF"),
+    "aws.cloudfront.waf_attached": _row(_DISTRIBUTIONS, "PF"),
+    "aws.apigateway.stage_access_logging_enabled": _row(_APIS, "PF"),
+    "aws.apigateway.stage_waf_attached": _row(_APIS, "PF"),
+    # -- Lambda   invoice-renderer(3.12, no URL) webhook-relay(3.12, open URL, public policy) legacy-cron(3.8)
+    "aws.lambda.function_runtime_supported": _row(_FUNCTIONS, "PPF"),
+    "aws.lambda.function_url_requires_auth": _row(_FUNCTIONS, "NFP"),
+    "aws.lambda.function_policy_not_public": _row(_FUNCTIONS, "PFP"),
+    # -- DNS   jp-saas.example (SPF, DMARC reject) legacy (no SPF, DMARC none) static (no MX)
+    "aws.route53.mail_domain_spf": _row(_ZONES, "PFN"),
+    "aws.route53.mail_domain_dmarc": _row(_ZONES, "PFN"),
+    # -- data location (allowed: Tokyo, Osaka; the tertiary role is us-east-1) and classification
+    "aws.s3.bucket_in_allowed_region": _row(_BUCKETS, "PPPPPPFFF"),
+    "aws.ec2.volume_in_allowed_region": _row(_VOLUMES, "PPPPFPPPP"),
+    # DataClassification on prod-logs (internal), customer-data and dr-backup (confidential)
+    "aws.s3.bucket_has_classification_tag": _row(_BUCKETS, "PPFFFPFFF"),
 }
 
 #: Verdicts that hold only when the seeder could backdate IAM dates (``SeedReport.backdated``); without it
@@ -231,8 +333,8 @@ def expected_verdicts(scale: int = 1, backdated: bool = True) -> dict[str, dict[
             if template in per:
                 per[name] = per[template]
     # Instance copies bring root volumes, which follow their template's root volume.
-    enc = out["aws.ec2.volume_encrypted"]
-    for inst in e.instances:
-        if inst.template is not None and not inst.terminated and f"{inst.template}-root" in enc:
-            enc[f"{inst.name}-root"] = enc[f"{inst.template}-root"]
+    for per in out.values():
+        for inst in e.instances:
+            if inst.template is not None and not inst.terminated and f"{inst.template}-root" in per:
+                per[f"{inst.name}-root"] = per[f"{inst.template}-root"]
     return out

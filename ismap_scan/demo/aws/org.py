@@ -34,6 +34,7 @@ raises ``RuntimeError`` instead of writing the member's estate into the wrong ac
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import urllib.request
@@ -72,6 +73,7 @@ EXPECTED_MEMBER: Final[dict[str, dict[str, str]]] = {
     "aws.iam.root_not_recently_used": {"member-account": ERROR},
     "aws.ec2.ebs_encryption_by_default_enabled": {"member-region-primary": FAIL},
     "aws.ec2.security_group_no_public_admin_ports": {"member-sg-open-ssh": FAIL},
+    "aws.s3.bucket_versioning_enabled": {"member-bucket": PASS},
 }
 
 #: Management-account verdicts of the same account-level checks (from ``expected.py``), for the
@@ -112,22 +114,39 @@ class OrgSeed:
 
 
 def moto_action_aliases(actions: list[str]) -> list[str]:
-    """moto's names for ``actions``: ``<signing name>:<Operation>`` of every declared call whose IAM action
-    differs (moto authorises ``s3:GetBucketEncryption``, IAM ``s3:GetEncryptionConfiguration``)."""
+    """The names moto checks for ``actions``: ``<signing name>:<Operation>`` of every declared call whose
+    IAM action differs (moto authorises ``monitoring:DescribeAlarms`` where IAM says
+    ``cloudwatch:DescribeAlarms``), plus ``s3:ListBucket`` for the S3 reads moto files under it."""
     wanted = set(actions)
-    out = set()
+    out: set[str] = set()
     for call in T.all_calls():
-        if call.permission in wanted and call.iam_action:
-            signing = "s3" if call.service == "s3control" else call.service
-            out.add(f"{signing}:{call.operation}")
+        if call.permission not in wanted:
+            continue
+        out.add(f"{_signing_name(call.service)}:{call.operation}")
+        if call.permission in _MOTO_S3_DEFAULT:
+            out.add("s3:ListBucket")
     return sorted(out - wanted)
+
+
+@functools.cache
+def _signing_name(service: str) -> str:
+    """The SigV4 signing name of a boto3 service (``monitoring`` for ``cloudwatch``), from botocore's model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    return str(model.signing_name or model.endpoint_prefix)
+
+
+#: moto 5.2 authorises S3 bucket sub-resources it has no name for (``?encryption``, ``?publicAccessBlock``)
+#: as the bucket's default action, ``s3:ListBucket`` (``moto/s3/responses.py`` ``ACTION_MAP``).
+_MOTO_S3_DEFAULT = frozenset({"s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock"})
 
 
 def read_policy(without: tuple[str, ...] = (), assume: bool = False) -> dict[str, Any]:
     """The generated read policy (``types.iam_policy_document``) plus moto's aliases, minus ``without``."""
     doc = T.iam_policy_document(assume_role_name=AUDIT_ROLE if assume else None)
     actions = [a for a in doc["Statement"][0]["Action"] if a not in without]
-    withheld_aliases = set(moto_action_aliases(list(without)))
+    withheld_aliases = set(moto_action_aliases(list(without))) - {"s3:ListBucket"}
     aliases = [a for a in moto_action_aliases(actions) if a not in withheld_aliases]
     doc["Statement"][0]["Action"] = sorted({*actions, *aliases})
     return doc
@@ -283,6 +302,11 @@ def _seed_member(
     client(session, "s3control").put_public_access_block(
         AccountId=member, PublicAccessBlockConfiguration=blocked
     )
+    s3 = client(session, "s3", primary)
+    bucket = f"{MEMBER_NAME}-artifacts-{member}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": primary})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    result.resources["member-bucket"] = ("aws.s3.bucket", primary, f"arn:aws:s3:::{bucket}")
     ec2 = client(session, "ec2", primary)
     vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
     sg = ec2.create_security_group(GroupName="member-dev-bastion-sg", Description="dev bastion", VpcId=vpc)[

@@ -39,6 +39,7 @@ from .estate import (
     build_estate,
     region_for_role,
 )
+from .seed_services import ServiceSeeder
 from .server import s3control_host_prefix_hook
 
 DEFAULT_REGIONS: tuple[str, ...] = ("ap-northeast-1", "ap-northeast-3", "us-east-1")
@@ -162,6 +163,8 @@ class _Seeder:
         self.vpc_ids: dict[str, str] = {}
         self.subnet_ids: dict[str, str] = {}
         self.sg_ids: dict[str, str] = {}
+        self.volume_ids: dict[str, str] = {}  # volume name -> vol-… (services seeding snapshots them)
+        self.instance_ids: dict[str, str] = {}  # instance name -> i-… (services seeding images them)
         self.backdates: list[tuple[str, UserSpec, list[tuple[str, int]]]] = []
 
     # -- plumbing
@@ -223,8 +226,12 @@ class _Seeder:
             t.join()
         if errors:
             raise errors[0]
+        # Log groups first: the multi-region trail delivers to one (seed_services.seed_log_groups).
+        services = ServiceSeeder(self)
+        services.seed_log_groups()
         self.seed_cloudtrail()
         self.seed_lambda()
+        services.run()
         self.report.backdated = self.apply_backdates()
         if not self.report.backdated:
             self.report.notes.append(
@@ -518,7 +525,10 @@ class _Seeder:
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
         s3.create_bucket(**kwargs)
         self.add(b.name, "aws.s3.bucket", region, f"arn:aws:s3:::{b.name}", b.name)
-        s3.put_bucket_tagging(Bucket=b.name, Tagging={"TagSet": _tags(b.owner, b.env, b.name)[1:]})
+        tags = _tags(b.owner, b.env, b.name)[1:]
+        if b.classification:
+            tags.append({"Key": "DataClassification", "Value": b.classification})
+        s3.put_bucket_tagging(Bucket=b.name, Tagging={"TagSet": tags})
         if b.acl:
             s3.put_bucket_acl(Bucket=b.name, ACL=b.acl)
         if b.policy:
@@ -644,6 +654,8 @@ class _Seeder:
                 kwargs["KmsKeyId"] = self.key_arns[vol.kms_alias]
             vol_id = ec2.create_volume(**kwargs)["VolumeId"]
             self.add(vol.name, "aws.ec2.volume", region, self.ec2_arn(region, "volume", vol_id), vol_id)
+            with self._lock:
+                self.volume_ids[vol.name] = vol_id
         for inst in (i for i in e.instances if i.role == role):
             self._instance(ec2, region, inst, vpcs, sg_ids, bool(e.ebs_default_encryption.get(role)))
 
@@ -691,6 +703,8 @@ class _Seeder:
         inst = ec2.run_instances(**kwargs)["Instances"][0]
         iid = inst["InstanceId"]
         self.add(i.name, "aws.ec2.instance", region, self.ec2_arn(region, "instance", iid), iid)
+        with self._lock:
+            self.instance_ids[i.name] = iid
         # A terminated instance's root volume is deleted with it (DeleteOnTermination), so it is not recorded.
         for bdm in [] if i.terminated else inst.get("BlockDeviceMappings", []):
             vol_id = bdm["Ebs"]["VolumeId"]
@@ -718,6 +732,9 @@ class _Seeder:
             }
             if t.kms_alias:
                 kwargs["KmsKeyId"] = self.key_arns[t.kms_alias]
+            if t.multi_region:
+                # The organization trail feeds the security-event metric filters (seed_services).
+                kwargs.update(ServiceSeeder(self).trail_log_delivery(region))
             arn = ct.create_trail(**kwargs)["TrailARN"]
             ct.put_event_selectors(
                 TrailName=t.name,
@@ -775,3 +792,4 @@ class _Seeder:
                 Tags={t["Key"]: t["Value"] for t in _tags(f.owner, f.env, f.name)[1:]},
             )["FunctionArn"]
             self.add(f.name, "aws.lambda.function", region, arn, f.name)
+            ServiceSeeder(self).function_exposure(f, region)

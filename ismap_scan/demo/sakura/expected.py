@@ -56,7 +56,9 @@ EXPECTED: Final[dict[str, dict[str, str]]] = {
     # bastion-boot has no auto backup; scratch is not attached
     "sakura.disk.auto_backup_enabled": _row("disk", _DISKS, "PFPNFP"),
     # ab-sandbox keeps 1 archive ("1" on the wire)
-    "sakura.autobackup.sufficient_generations": _row("autobackup", ("ab-web-1", "ab-app-1", "ab-sandbox"), "PPF"),
+    "sakura.autobackup.sufficient_generations": _row(
+        "autobackup", ("ab-web-1", "ab-app-1", "ab-sandbox"), "PPF"
+    ),
     # pf-bastion: 22 from 0.0.0.0/0; pf-legacy-db: 22 denied to anyone first, 3306 from anyone (null source)
     "sakura.packetfilter.no_public_admin_ports": _row("packetfilter", _FILTERS, "PFP"),
     "sakura.packetfilter.no_public_database_ports": _row("packetfilter", _FILTERS, "PPF"),
@@ -89,5 +91,7 @@ EXPECTED: Final[dict[str, dict[str, str]]] = {
     "sakura.proxylb.certificate_not_expiring": _row("proxylb", _PLBS, "NFP"),
     "sakura.simplemonitor.notifications_enabled": _row("simplemonitor", ("mon-web-1", "mon-bastion"), "PF"),
     "sakura.sshkey.strong_key": _row("sshkey", ("ops-ed25519", "legacy-rsa-1024", "deploy-rsa-4096"), "PFP"),
-    "sakura.objectstorage.bucket_encrypted": _row("bucket", ("jp-saas-prod-logs", "jp-saas-public-assets"), "PF"),
+    "sakura.objectstorage.bucket_encrypted": _row(
+        "bucket", ("jp-saas-prod-logs", "jp-saas-public-assets"), "PF"
+    ),
 }

@@ -394,7 +394,10 @@ def start_fake_sakura(estate: SakuraEstate | None = None, **kw: Any) -> Iterator
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = FakeSakura(estate or build_estate(), **kw)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="fake-sakura", daemon=True)
+    # A short poll interval makes shutdown quick (tests start a fake per test).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-sakura", daemon=True
+    )
     thread.start()
     try:
         yield SakuraHandle("127.0.0.1", server.server_port, app)

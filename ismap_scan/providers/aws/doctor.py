@@ -53,7 +53,7 @@ _DENIED = DENIED_CODES | {
 
 #: Answers that come before authorisation, so they say nothing about the permission.
 _INCONCLUSIVE = re.compile(
-    r"Validation|InvalidParameter|Malformed|MissingParameter|InvalidArgument|InvalidInput|NoSuchBucket|"
+    r"Validation|InvalidParameter|Malformed|MissingParameter|InvalidArgument|InvalidInput|^NoSuchBucket$|"
     r"NotImplemented|Throttl|RequestLimitExceeded|TooManyRequests|ServiceUnavailable|InternalError|"
     r"^HTTP5|Endpoint|Timeout|Connection|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch",
     re.IGNORECASE,
@@ -214,25 +214,16 @@ def _probes(
     for rtype in types:
         where = region if rtype.scope == "region" else default_region
         if rtype.list_operation:
-            add(
-                _Probe(
-                    rtype.service,
-                    rtype.list_operation,
-                    rtype.list_iam_action or f"{rtype.service}:{rtype.list_operation}",
-                    where,
-                    dict(rtype.list_params),
-                )
-            )
+            listing = T.Call(rtype.service, rtype.list_operation, rtype.list_iam_action)
+            add(_Probe(rtype.service, rtype.list_operation, listing.permission, where, rtype.list_params))
         for d in (rtype.locate, *rtype.details):
             if d is None:
                 continue
             svc = d.service or rtype.service
-            add(_Probe(svc, d.operation, d.iam_action or f"{svc}:{d.operation}", where, None))
+            add(_Probe(svc, d.operation, T.Call(svc, d.operation, d.iam_action).permission, where, None))
             if d.each is not None:  # nested reads (access key last use): synthesised parameters
-                e = d.each
-                add(
-                    _Probe(e.service or svc, e.operation, e.iam_action or f"{svc}:{e.operation}", where, None)
-                )
+                e = T.Call(d.each.service or svc, d.each.operation, d.each.iam_action)
+                add(_Probe(e.service, e.operation, e.permission, where, None))
         for c in rtype.extra_calls:
             add(_Probe(c.service, c.operation, c.permission, where, None))
     if management:
@@ -269,8 +260,8 @@ def _check_permissions(
         key = f"{p.service}:{p.operation}"
         owner = by_op.get(key)
         params: dict[str, Any]
-        if p.params is not None:
-            params = dict(p.params)
+        if p.params is not None:  # a listing: Refs read the scope, as collectors.list_items does
+            params = resolve_params(p.params, {"AccountId": account, "Region": p.region})
         elif owner is not None and owner[1] is not None and owner[1].params and items.get(owner[0].name):
             params = resolve_params(owner[1].params, items[owner[0].name])
         else:
@@ -310,7 +301,8 @@ def _first_items(
             assert rtype.list_operation is not None
             client = factory.client(rtype.service, where)
             op = client.meta.service_model.operation_model(rtype.list_operation)
-            page = invoke_one(client, rtype.list_operation, _limit_page(op, dict(rtype.list_params)))
+            params = resolve_params(rtype.list_params, {"AccountId": account, "Region": where})
+            page = invoke_one(client, rtype.list_operation, _limit_page(op, params))
         except ReadOnlyViolation:
             raise
         except Exception:

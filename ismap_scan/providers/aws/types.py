@@ -47,8 +47,31 @@ class Call:
 
     @property
     def permission(self) -> str:
-        """The IAM action that authorises this call (``"s3:GetEncryptionConfiguration"``)."""
-        return self.iam_action or f"{self.service}:{self.operation}"
+        """The IAM action that authorises this call (``"s3:GetEncryptionConfiguration"``): ``iam_action``
+        when declared, else ``<IAM service prefix>:<Operation>`` (the prefix differs from the boto3 client
+        name for a few services; API Gateway authorises its management reads as ``apigateway:GET``)."""
+        if self.iam_action:
+            return self.iam_action
+        if self.service in _HTTP_VERB_ACTIONS:
+            return "apigateway:GET"  # every declared API Gateway call is a read (GET on a resource path)
+        return f"{_IAM_PREFIX.get(self.service, self.service)}:{self.operation}"
+
+
+#: IAM service prefixes (Service Authorization Reference) that differ from boto3 client names.
+_IAM_PREFIX: Mapping[str, str] = {
+    "accessanalyzer": "access-analyzer",
+    "apigatewayv2": "apigateway",
+    "efs": "elasticfilesystem",
+    "elb": "elasticloadbalancing",
+    "elbv2": "elasticloadbalancing",
+    "opensearch": "es",
+    "s3control": "s3",
+    "sso-admin": "sso",
+    "stepfunctions": "states",
+}
+
+#: Services whose IAM actions are HTTP verbs on resource paths rather than operation names.
+_HTTP_VERB_ACTIONS = frozenset({"apigateway", "apigatewayv2"})
 
 
 @dataclass(frozen=True)
