@@ -63,7 +63,7 @@ class ChecksConfig(_Strict):
 class OutputConfig(_Strict):
     dir: Path = Path("ismap-scan-out")
     formats: list[str] = Field(default_factory=lambda: list(DEFAULT_FORMATS))
-    lang: Literal["ja", "en"] = "en"
+    lang: Literal["ja", "en"] = "ja"
     timezone: str = "Asia/Tokyo"
 
     @field_validator("formats")

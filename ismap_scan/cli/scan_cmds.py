@@ -330,7 +330,7 @@ def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
 @click.option(
     "--format", "formats", multiple=True, help="Comma list: md, csv, sarif (default: md, csv, sarif)."
 )
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.option(
     "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: beside RESULTS."
 )

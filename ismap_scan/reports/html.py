@@ -626,6 +626,8 @@ class HtmlRenderer(Renderer[str]):
                 }
                 for cid in check_ids
             ],
+            # Why a roll-up chose its status (attestation, exclusion, waiver), when the roll-up says.
+            "reason": str(c.get("reason") or ""),
             "failing": [str(x) for x in failing[:CONTROL_RESOURCES_SHOWN]],
             "failing_more": max(0, len(failing) - CONTROL_RESOURCES_SHOWN),
         }

@@ -64,7 +64,7 @@ fail_on: none
 
 def test_no_file_gives_defaults() -> None:
     cfg = load_config(None, MODELS)
-    assert cfg.providers == {} and cfg.output.lang == "en" and cfg.fail_on == "info"
+    assert cfg.providers == {} and cfg.output.lang == "ja" and cfg.fail_on == "info"
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,7 @@ def test_write_reports_writes_each_format_once(results: list[Result], tmp_path: 
     paths = write_reports(results, tmp_path, ["jsonl", "md", "CSV", "sarif", "md"], _meta())
     assert [p.name for p in paths] == ["results.jsonl", "summary.md", "results.csv", "results.sarif"]
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
-    assert set(FORMATS) == {"jsonl", "md", "csv", "sarif"}
+    assert {"jsonl", "md", "csv", "sarif"} <= set(FORMATS)
     again = write_reports(results, tmp_path, "sarif, jsonl", _meta())
     assert [p.name for p in again] == ["results.sarif", "results.jsonl"]
     # No temporary files are left beside the reports.
@@ -143,10 +143,8 @@ def test_write_reports_writes_each_format_once(results: list[Result], tmp_path: 
 
 
 def test_unknown_format_is_an_input_error_and_writes_nothing(results: list[Result], tmp_path: Path) -> None:
-    with pytest.raises(
-        InputError, match=r"unknown report format 'xlsx' \(choose from jsonl, md, csv, sarif\)"
-    ):
-        write_reports(results, tmp_path, ["jsonl", "xlsx"], _meta())
+    with pytest.raises(InputError, match=r"unknown report format 'pdf' \(choose from jsonl, md, csv, sarif"):
+        write_reports(results, tmp_path, ["jsonl", "pdf"], _meta())
     assert list(tmp_path.iterdir()) == []
 
 

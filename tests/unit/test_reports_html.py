@@ -149,6 +149,7 @@ def _rollup() -> list[dict[str, Any]]:
             "status": "MANUAL",
             "checks": {"aws.iam.root_mfa_enabled": "full"},
             "attested": True,
+            "reason": "attested by the security office",
         },
         {"id": "5.1.1", "status": "SOMETHING_NEW"},
         "not a dict",
@@ -214,6 +215,7 @@ def test_content_filters_and_escaping(results: list[Result], tmp_path: Path) -> 
     controls = {a["data-control"]: a["data-status"] for a in page.find("div") if a.get("data-control")}
     assert controls == {"9.4.1": "NON_COMPLIANT", "12.3.1.2": "MANUAL", "5.1.1": "SOMETHING_NEW"}
     assert "arn:aws:s3:::other" in text
+    assert "attested by the security office" in text
     assert page.find("a", **{"data-check": "aws.s3.bucket_versioning_enabled"})
 
 

@@ -476,7 +476,7 @@ class Services:
             self.distributions, self.apis, self.zones,
         ]  # fmt: skip
         names = {item.name for group in groups for item in group}
-        # One record per region for the region-wide services (see seed.SINGLETON_TYPES).
+        # One record per region for the region-wide services (see SINGLETONS).
         return names | {f"{svc}@{r.role}" for r in self.regions for svc in SINGLETONS}
 
 

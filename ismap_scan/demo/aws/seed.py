@@ -110,8 +110,8 @@ def seed(
 
     ``regions``: the first three distinct regions take the roles primary (Tokyo), secondary (Osaka) and
     tertiary (us-east-1); the estate is placed by role. ``scale`` multiplies the fleet part of the estate
-    (:data:`ismap_scan.demo.aws.estate.FLEET_SIZES`); scale 1 is 274 seeded resources (~760 requests),
-    each further unit of scale adds 202.
+    (:data:`ismap_scan.demo.aws.estate.FLEET_SIZES`); scale 1 is 322 seeded resources (~860 requests;
+    the issue-3 services, :mod:`.seed_services`, are 48 of them), each further unit of scale adds 202.
 
     Returns a :class:`SeedReport`. Raises ``ValueError`` for fewer than three distinct regions or scale < 1
     (the ground truth has one verdict per region role), and ``botocore.exceptions.ClientError`` when moto
