@@ -41,7 +41,7 @@ from .model import Severity
 from .yamlutil import LineDict, load_yaml, validation_errors
 
 #: Formats written when neither the config nor ``--format`` names any.
-DEFAULT_FORMATS = ["jsonl", "md", "csv", "sarif", "html"]
+DEFAULT_FORMATS = ["jsonl", "md", "csv", "sarif", "html", "ocsf", "junit"]
 FailOn = Literal["critical", "high", "medium", "low", "info", "none"]
 
 

@@ -55,7 +55,7 @@ def output_options(f: F) -> F:
         "--format",
         "formats",
         multiple=True,
-        help="Comma list of output formats: jsonl, md, csv, sarif (default: all).",
+        help="Comma list of formats: jsonl, md, csv, sarif, html, ocsf, junit, xlsx (default: all but xlsx).",
     )(f)
     f = click.option(
         "--output-dir",

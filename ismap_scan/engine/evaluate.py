@@ -22,11 +22,12 @@ import gc
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import jmespath
 from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
 
 from ..model import ControlRef, Resource, Result, Verdict, canonical_json
 from .checkdef import CheckDef
-from .fast import Runtime, search
 from .functions import CheckFunctions, now_of
 from .index import SnapshotIndex, account_type, region_type
 from .python_checks import CheckContext
@@ -48,8 +49,10 @@ class _RecordContext:
             "region": self.region_rec.data if self.region_rec is not None else None,
         }
         self.now = now_of(rec.collected_at)
-        # Expressions run as compiled closures (engine/fast.py): same semantics as ParsedResult.search.
-        self.runtime = Runtime.of(CheckFunctions(self.now))
+        # One interpreter per record, reused by every expression of every check on it. This is exactly what
+        # ParsedResult.search does per call; building it once avoids a reference cycle per search (its
+        # method cache), which matters while the cyclic collector is paused in evaluate().
+        self.interpreter = TreeInterpreter(jmespath.Options(custom_functions=CheckFunctions(self.now)))
 
 
 def _short(text: str) -> str:
@@ -93,7 +96,7 @@ def _needs_error(check: CheckDef, rc: _RecordContext) -> str | None:
 
 
 def _search(expr: ParsedResult, rc: _RecordContext) -> Any:
-    return search(expr, rc.root, rc.runtime)
+    return rc.interpreter.visit(expr.parsed, rc.root)
 
 
 def _evidence(check: CheckDef, rc: _RecordContext) -> dict[str, Any]:

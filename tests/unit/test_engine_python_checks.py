@@ -219,7 +219,8 @@ def test_python_and_yaml_ids_share_one_space(tmp_path: Path) -> None:
 def test_bundled_python_checks_record_package_version_and_source_hash() -> None:
     checks = load_checks()
     info = {i["check_id"]: i for i in checks.python_check_info()}
-    assert set(info) == {"aws.iam.user_no_admin_privileges", "aws.cloudtrail.multi_region_trail_logging"}
+    assert {"aws.iam.user_no_admin_privileges", "aws.cloudtrail.multi_region_trail_logging"} <= set(info)
+    assert all(i["package"] == "ismap-scan" and len(i["source_sha256"]) == 64 for i in info.values())
     for check_id, module in (
         ("aws.iam.user_no_admin_privileges", iam_module),
         ("aws.cloudtrail.multi_region_trail_logging", cloudtrail_module),
