@@ -50,7 +50,9 @@ def config_option(f: F) -> F:
 
 
 def output_options(f: F) -> F:
-    f = click.option("--lang", type=click.Choice(["ja", "en"]), help="Language of reports (default: ja; en for English).")(f)
+    f = click.option(
+        "--lang", type=click.Choice(["ja", "en"]), help="Language of reports (default: ja; en for English)."
+    )(f)
     f = click.option(
         "--format",
         "formats",

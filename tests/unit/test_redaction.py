@@ -130,7 +130,11 @@ def test_iam_actions_in_policies_are_not_redacted() -> None:
 
     policy = {
         "Statement": [
-            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "secretsmanager:*"], "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:*"],
+                "Resource": "*",
+            },
             {"Effect": "Deny", "NotAction": "secretsmanager:Describe*", "Resource": "*"},
         ]
     }
