@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY . /src
 # Every extra, pinned like the tests; the source is removed after the (non-editable) install.
-RUN pip install --no-compile -c constraints.txt "/src[all]" \
+RUN pip install --no-compile -c constraints.txt "/src[all,postgres]" \
     && rm -rf /src \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin ismap \
     && mkdir -p /data /work \

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import socket
 import subprocess
@@ -58,8 +57,19 @@ def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("moto server did not start")
 
 
-def scan_child(endpoint: str, profile: str | None) -> dict[str, Any]:
-    """Collect and evaluate in this (fresh) process; returns the figures."""
+def _proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc/<pid>/stat`` fields 14-15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scan_child(endpoint: str, profile: str | None, moto_pid: int | None = None) -> dict[str, Any]:
+    """Collect and evaluate in this (fresh) process; returns the figures.
+
+    ``cpu_s`` is this process's user+system CPU during the scan, ``moto_cpu_s`` the moto server's
+    (on a loaded 2-core machine wall time varies with other load; CPU time does much less).
+    """
     import resource
     import threading
 
@@ -89,11 +99,16 @@ def scan_child(endpoint: str, profile: str | None) -> dict[str, Any]:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    moto_cpu0 = _proc_cpu_s(moto_pid) if moto_pid else 0.0
+    cpu0 = time.process_time()
     started = time.perf_counter()
     records = list(AwsProvider().collect(options, NullProgress()))
     collected = time.perf_counter()
+    collect_cpu = time.process_time() - cpu0
+    moto_cpu = _proc_cpu_s(moto_pid) - moto_cpu0 if moto_pid else None
     results = evaluate(records, load_checks())
     finished = time.perf_counter()
+    cpu = time.process_time() - cpu0
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -107,6 +122,9 @@ def scan_child(endpoint: str, profile: str | None) -> dict[str, Any]:
         "collect_s": round(collected - started, 2),
         "evaluate_s": round(finished - collected, 2),
         "wall_s": round(finished - started, 2),
+        "collect_cpu_s": round(collect_cpu, 2),
+        "cpu_s": round(cpu, 2),
+        "moto_cpu_s": None if moto_cpu is None else round(moto_cpu, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "requests": requests,
         "requests_per_resource": round(requests / max(resources, 1), 2),
@@ -114,10 +132,14 @@ def scan_child(endpoint: str, profile: str | None) -> dict[str, Any]:
     }
 
 
-def run(target: int, profile: str | None) -> dict[str, Any]:
+def run(target: int, profile: str | None, repeat: int = 1) -> list[dict[str, Any]]:
+    """Seed moto for ``target`` resources, then scan it ``repeat`` times (fresh process each); one figure
+    dict per scan."""
     from ismap_scan.demo.aws.seed import seed
 
-    scale = max(1, math.ceil((target - 274) / 202) + 1)
+    # Scale 1 collects about 358 resources (seeded estate plus defaults: default VPCs/security groups, attached
+    # AWS managed policies, per-region singletons); each further unit of scale adds about 202.
+    scale = max(1, round((target - 358) / 202) + 1)
     proc, endpoint = _start_moto()
     try:
         os.environ.update(FAKE)
@@ -125,11 +147,15 @@ def run(target: int, profile: str | None) -> dict[str, Any]:
         t0 = time.perf_counter()
         report = seed(endpoint, regions=REGIONS, scale=scale)
         seeding = time.perf_counter() - t0
-        cmd = [sys.executable, __file__, "--child", endpoint] + (["--profile", profile] if profile else [])
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, **FAKE})
-        figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-        figures.update(target=target, scale=scale, seeded=report.total, seeding_s=round(seeding, 1))
-        return figures
+        cmd = [sys.executable, __file__, "--child", endpoint, "--moto-pid", str(proc.pid)]
+        cmd += ["--profile", profile] if profile else []
+        runs = []
+        for _ in range(repeat):
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, **FAKE})
+            figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+            figures.update(target=target, scale=scale, seeded=report.total, seeding_s=round(seeding, 1))
+            runs.append(figures)
+        return runs
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -141,21 +167,24 @@ def main() -> None:
     )
     parser.add_argument("--targets", default="500,5000", help="comma list of estate sizes (resources)")
     parser.add_argument("--profile", help="write a cProfile of the scan (collect + evaluate) to this file")
+    parser.add_argument("--repeat", type=int, default=1, help="scans of each seeded estate (default 1)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--moto-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(scan_child(args.child, args.profile)))
+        print(json.dumps(scan_child(args.child, args.profile, args.moto_pid)))
         return
     for target in (int(t) for t in args.targets.split(",")):
-        fig = run(target, args.profile)
-        print(json.dumps(fig), flush=True)
-        print(
-            f"target {target}: {fig['resources']} resources ({fig['records']} records, seeded {fig['seeded']} "
-            f"at scale {fig['scale']} in {fig['seeding_s']} s) | wall {fig['wall_s']} s (collect "
-            f"{fig['collect_s']}, evaluate {fig['evaluate_s']}) | peak RSS {fig['peak_rss_mb']} MB | "
-            f"{fig['requests']} requests = {fig['requests_per_resource']} per resource",
-            flush=True,
-        )
+        for fig in run(target, args.profile, args.repeat):
+            print(json.dumps(fig), flush=True)
+            print(
+                f"target {target}: {fig['resources']} resources ({fig['records']} records, seeded {fig['seeded']} "
+                f"at scale {fig['scale']} in {fig['seeding_s']} s) | wall {fig['wall_s']} s (collect "
+                f"{fig['collect_s']}, evaluate {fig['evaluate_s']}) | scanner CPU {fig['cpu_s']} s (collect "
+                f"{fig['collect_cpu_s']}), moto CPU {fig['moto_cpu_s']} s | peak RSS {fig['peak_rss_mb']} MB | "
+                f"{fig['requests']} requests = {fig['requests_per_resource']} per resource",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ def output_options(f: F) -> F:
         help="Comma list of formats: jsonl, md, csv, sarif, html, ocsf, junit, xlsx (default: all but xlsx).",
     )(f)
     f = click.option(
+        "-o",
         "--output-dir",
         type=click.Path(file_okay=False, path_type=Path),
         help="Folder that receives OUT/<scan-id>/ (default: ./ismap-scan-out).",

@@ -227,7 +227,7 @@ def scan(ctx: click.Context, **opts: Any) -> None:
 @scope_options
 @checks_dir_option
 @click.option(
-    "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default ./ismap-scan-out."
+    "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default ./ismap-scan-out."
 )
 @click.pass_context
 def collect(ctx: click.Context, **opts: Any) -> None:

@@ -337,6 +337,20 @@ def run_detail(
                     )
 
 
+def _listed_region(rtype: ResourceType, data: Mapping[str, Any]) -> bool:
+    """True when the listing already said where the item is, so ``rtype.locate`` need not be asked.
+
+    S3 ``ListBuckets`` answers ``BucketRegion`` per bucket (S3 API reference, ListBuckets ``Bucket``; added
+    in 2024 and answered by AWS for every general purpose bucket), the same region name ``GetBucketLocation``
+    gives after parsing (``us-east-1`` rather than ``null``, ``eu-west-1`` rather than ``EU``): one request
+    fewer per bucket. Emulators and older endpoints that omit it still get the ``locate`` call.
+    """
+    if not rtype.region_field or rtype.locate is None or rtype.region_field not in rtype.locate.fill:
+        return False
+    value = data.get(rtype.region_field)
+    return isinstance(value, str) and bool(value)
+
+
 def describe_item(
     ctx: ScanContext, rtype: ResourceType, item: Mapping[str, Any], list_region: str
 ) -> Resource:
@@ -350,7 +364,7 @@ def describe_item(
     data: dict[str, Any] = normalize(dict(item))
     errors: list[CollectionError] = []
     region = list_region
-    if rtype.locate is not None:
+    if rtype.locate is not None and not _listed_region(rtype, data):
         run_detail(ctx, rtype.service, list_region, rtype.locate, item, data, errors)
     if rtype.region_field:
         located = data.get(rtype.region_field)

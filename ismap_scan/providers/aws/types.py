@@ -338,6 +338,9 @@ S3_BUCKET = ResourceType(
             {"PolicyStatus": "PolicyStatus"},
             params={"Bucket": Ref("Name")},
             not_configured=frozenset({"NoSuchBucketPolicy"}),
+            # Without a bucket policy S3 answers this too with NoSuchBucketPolicy (-> null): not asked when
+            # GetBucketPolicy just said so (Policy present and null). Asked when that call failed (absent).
+            when="!(contains(keys(@), 'Policy') && Policy == null)",
         ),
         Detail("GetBucketAcl", {"Acl": None}, params={"Bucket": Ref("Name")}),
         Detail(
