@@ -154,22 +154,55 @@ class Resource:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Resource:
-        """Build from a snapshot line's dict. Raises ``KeyError``/``TypeError`` on a malformed line."""
+        """Build from a snapshot line's dict (DESIGN §3), strictly: nothing is coerced.
+
+        ``provider``, ``type`` and ``id`` are non-empty strings, ``account``, ``region`` and ``collected_at``
+        strings; ``name`` a string or absent/null (then the ID); ``data`` an object; ``errors`` a list of
+        objects with a string ``field``; ``redactions`` a list of strings (the last three may be absent).
+        Raises ``KeyError`` for a missing field, ``TypeError``/``ValueError`` naming a field of the wrong
+        type: a snapshot written by something else must not be silently reinterpreted.
+        """
+        for key in ("provider", "type", "id"):
+            if not isinstance(d[key], str) or not d[key]:
+                raise ValueError(f"field {key!r} must be a non-empty string, got {d[key]!r}")
+        for key in ("account", "region", "collected_at"):
+            if not isinstance(d[key], str):
+                raise TypeError(f"field {key!r} must be a string, got {type(d[key]).__name__}")
+        name = d.get("name")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"field 'name' must be a string, got {type(name).__name__}")
+        data = d.get("data", {})
+        if not isinstance(data, dict):
+            raise TypeError(f"field 'data' must be an object, got {_json_type(data)}")
+        errors = d.get("errors", [])
+        if not isinstance(errors, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("field"), str) for e in errors
+        ):
+            raise TypeError("field 'errors' must be a list of objects with a string 'field'")
+        redactions = d.get("redactions", [])
+        if not isinstance(redactions, list) or not all(isinstance(x, str) for x in redactions):
+            raise TypeError("field 'redactions' must be a list of strings")
         return cls(
-            provider=str(d["provider"]),
-            account=str(d["account"]),
-            region=str(d["region"]),
-            type=str(d["type"]),
-            id=str(d["id"]),
-            name=str(d.get("name") or d["id"]),
-            collected_at=str(d["collected_at"]),
-            data=dict(d.get("data") or {}),
-            errors=[CollectionError.from_dict(e) for e in d.get("errors") or []],
-            redactions=list(d.get("redactions") or []),
+            provider=d["provider"],
+            account=d["account"],
+            region=d["region"],
+            type=d["type"],
+            id=d["id"],
+            name=name or d["id"],
+            collected_at=d["collected_at"],
+            data=data,
+            errors=[CollectionError.from_dict(e) for e in errors],
+            redactions=list(redactions),
         )
 
     def sort_key(self) -> tuple[str, str, str, str, str]:
         return (self.provider, self.account, self.region, self.type, self.id)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (``list`` → ``array``), for error messages."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from .config import ScanConfig
 from .engine import CheckSet, evaluate, load_checks
 from .errors import InputError, IsmapScanError
 from .ismap.assertion import copy_statement, load_for_scan
-from .ismap.rollup import controls_document
+from .ismap.rollup import controls_document, scope_check
 from .mappings import load_catalog, load_check_map, rollup
 from .model import GLOBAL_REGION, Resource, Result, Severity, Verdict
 from .paths import checks_dir
@@ -182,9 +182,18 @@ class ScanFiles:
 
 
 def new_scan_folder(output_dir: Path) -> tuple[str, Path]:
+    """Create ``output_dir/<new scan ID>/``; :class:`InputError` (exit 2) when ``output_dir`` is a file or
+    cannot be created or written (``/etc/passwd``, ``/proc/x``, a read-only mount)."""
     scan_id = new_scan_id()
     folder = output_dir / scan_id
-    folder.mkdir(parents=True, exist_ok=False)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError(f"output.dir {output_dir} exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise InputError(
+            f"output.dir {output_dir}: cannot create the scan folder: {exc.strerror or exc}"
+        ) from None
     return scan_id, folder
 
 
@@ -218,7 +227,8 @@ def evaluate_and_report(
     if assertion is not None:  # keep the statement used with the scan (the manifest then hashes it)
         copy_statement(assertion, folder)
     controls = [c.to_dict() for c in rollup(results, check_map, catalog, assertion)]
-    write_json(folder / CONTROLS_FILE, controls_document(catalog, controls, assertion))
+    scope_diff = scope_check(results, assertion, scope_of(resources))  # statement scope vs scanned
+    write_json(folder / CONTROLS_FILE, controls_document(catalog, controls, assertion, scope=scope_diff))
     meta = ReportMeta(
         scan_id=scan_id,
         tool_version=__version__,
@@ -233,6 +243,7 @@ def evaluate_and_report(
         assertion=assertion.summary() if assertion else None,
         unseen=unseen if unseen is not None else unseen_summary(resources),
         demo=demo,
+        statement_scope=scope_diff.to_dict() if assertion else None,
     )
     fmts = [f for f in formats if f != "jsonl"]
     reports = write_reports(results, folder, fmts, meta) if fmts else []

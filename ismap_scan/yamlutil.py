@@ -31,8 +31,78 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
+#: Largest YAML text :func:`load_yaml` parses (characters): configs, checks and statements are kilobytes;
+#: parsing tens of megabytes takes a minute and is never a real input.
+MAX_YAML_CHARS = 5 << 20
+#: Most alias references (``*name``) one document may hold.
+MAX_ALIASES = 10_000
+#: Most nodes one document may hold once every alias is expanded: aliases are shared, not copied, by the
+#: loader, but every consumer that walks the value (JSON-encoding params, hashing, validation) expands
+#: them, so nine nested aliases of nine ("billion laughs") make a few hundred bytes cost gigabytes.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+class YamlTooLarge(yaml.composer.ComposerError):
+    """A document over :data:`MAX_YAML_CHARS`, :data:`MAX_ALIASES` or :data:`MAX_EXPANDED_NODES`."""
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    """SafeLoader with limits on input size, alias count and alias-expanded size (YAML bombs)."""
+
+    def __init__(self, stream: Any) -> None:
+        if isinstance(stream, str | bytes) and len(stream) > MAX_YAML_CHARS:
+            raise YamlTooLarge(
+                None, None, f"the document is {len(stream)} characters, over the limit of {MAX_YAML_CHARS}"
+            )
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise YamlTooLarge(
+                    None, None, f"too many aliases (YAML bomb?): more than {MAX_ALIASES}", mark
+                )
+        return super().compose_node(parent, index)
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        if node is not None:
+            _check_expanded_size(node)
+        return node
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Raise :class:`YamlTooLarge` when ``root`` expands (aliases copied out) to over
+    :data:`MAX_EXPANDED_NODES` nodes. Sizes are memoised per node, so the walk costs the *unexpanded* size;
+    iterative, so a deeply nested document cannot exhaust the stack here."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.SequenceNode):
+            children: list[yaml.Node] = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        size = 1 + sum(sizes.get(id(c), 1) for c in children)
+        sizes[id(node)] = size
+        if size > MAX_EXPANDED_NODES:
+            raise YamlTooLarge(
+                None,
+                None,
+                f"too many aliases (YAML bomb?): expanding them gives more than {MAX_EXPANDED_NODES} nodes",
+                node.start_mark,
+            )
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -66,10 +136,16 @@ def load_yaml(path: str | Path, text: str | None = None) -> Any:
     """Parse one YAML document from ``path`` (or from ``text``, reported as ``path``).
 
     Mappings come back as :class:`LineDict`, sequences as :class:`LineList`. Raises :class:`InputError`
-    naming the file and line on unreadable files, syntax errors and duplicate keys.
+    naming the file and line on unreadable files, syntax errors and duplicate keys, and for documents over
+    the size limits (:data:`MAX_YAML_CHARS`, :data:`MAX_ALIASES`, :data:`MAX_EXPANDED_NODES`).
     """
     try:
         if text is None:
+            size = Path(path).stat().st_size
+            if size > MAX_YAML_CHARS:
+                raise InputError(
+                    f"file is {size} bytes, over the limit of {MAX_YAML_CHARS} for YAML", file=path
+                )
             text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read file: {exc}", file=path) from None
@@ -84,6 +160,8 @@ def load_yaml(path: str | Path, text: str | None = None) -> Any:
         raise InputError(f"invalid YAML: {problem}", file=path, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", file=path) from None
+    except RecursionError:
+        raise InputError("invalid YAML: nested too deeply", file=path) from None
 
 
 def line_of(doc: Any, loc: Sequence[Any]) -> int | None:

@@ -167,13 +167,15 @@ def checks_test(
         for col in ("case", "check", "verdicts", "result"):
             table.add_column(col, overflow="fold")
         failed: list[str] = []
-        invalid: list[str] = []
+        invalid: list[str] = []  # every problem found, for the messages
+        invalid_files = 0  # the counts are of case files: one file may hold several problems
         for path in files:
             try:
                 outcome = run_case_file(path, checkset)
             except InputError as exc:
                 problems = exc.errors if isinstance(exc, InputErrors) else [exc]
                 invalid.extend(str(p) for p in problems)
+                invalid_files += 1
                 table.add_row(str(path), "?", "", "[red]invalid[/red]")
                 continue
             covered = ", ".join(sorted(v.value for v in outcome.verdicts()))
@@ -193,8 +195,8 @@ def checks_test(
             out_console.print(text, highlight=False, markup=False)
         for text in invalid:
             err_console.print(f"[red]invalid:[/red] {text}", highlight=False, soft_wrap=True)
-        passed = len(files) - len(failed) - len(invalid)
+        passed = len(files) - len(failed) - invalid_files
         out_console.print(f"{passed} passed, {len(failed)} failed", highlight=False)
-        if invalid:
-            out_console.print(f"{len(files) - passed - len(failed)} invalid case files", highlight=False)
+        if invalid_files:
+            out_console.print(f"{invalid_files} invalid case files", highlight=False)
         sys.exit(2 if invalid else 1 if failed else 0)

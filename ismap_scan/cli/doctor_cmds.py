@@ -100,15 +100,20 @@ def _run_doctor(**opts: Any) -> int:
             out_console.print(json.dumps(c.to_dict(), ensure_ascii=False), highlight=False, soft_wrap=True)
     else:
         _table(checks, opts["show_all"])
+    # With --json, stdout carries only JSON lines (one per check) so it can be piped to jq; the summary
+    # lines then go to stderr.
+    summary_console = err_console if opts["as_json"] else out_console
     missing = missing_permissions(checks)
     counts = Counter(c.status.value for c in checks)
-    out_console.print(", ".join(f"{s.value} {counts.get(s.value, 0)}" for s in DoctorStatus), highlight=False)
+    summary_console.print(
+        ", ".join(f"{s.value} {counts.get(s.value, 0)}" for s in DoctorStatus), highlight=False
+    )
     if missing:
-        out_console.print(
+        summary_console.print(
             f"[red]Missing permissions ({len(missing)}):[/red] {', '.join(missing)}", highlight=False
         )
     code = doctor_exit_code(checks)
-    out_console.print(f"Exit {code}", highlight=False)
+    summary_console.print(f"Exit {code}", highlight=False)
     return code
 
 

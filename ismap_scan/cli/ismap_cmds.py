@@ -270,7 +270,13 @@ def assertion_validate(ctx: click.Context, file: Path, config_path: Path | None,
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
 )
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(["ja", "en"]),
+    default="ja",
+    show_default=True,
+    help="Language of control titles (ja, as the reports; en for English).",
+)
 @click.pass_context
 def controls(
     ctx: click.Context,

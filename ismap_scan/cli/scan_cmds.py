@@ -60,6 +60,9 @@ def _summary(results: list[Any], folder: Path, unseen: list[str], fail_on: str, 
             out_console.print(f"  {line}", highlight=False)
         if len(unseen) > 20:
             out_console.print(f"  ... and {len(unseen) - 20} more (see the Markdown report)")
+    scope_line = _statement_scope_line(_read_json_beside(folder / "controls.json", "controls.json"))
+    if scope_line:
+        out_console.print(f"[yellow]Statement scope:[/yellow] {scope_line}", highlight=False, soft_wrap=True)
     status = {
         0: "ok",
         3: f"failures at or above --fail-on {fail_on}",
@@ -315,6 +318,21 @@ def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
         sys.exit(code)
 
 
+class _ReportFormatOption(click.Option):
+    """``report --format``: its help lists every renderer (:data:`ismap_scan.reports.FORMATS`) and the
+    default, filled in only when help is shown, since importing the renderers is slow for every command."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from ..reports import FORMATS
+
+        names = ", ".join(f for f in FORMATS if f != "jsonl")
+        self.help = (
+            f"Comma list: {names} (default: {', '.join(report_default_formats())}, as scan writes). "
+            "With --period: md or json."
+        )
+        return super().get_help_record(ctx)
+
+
 @cli.command()
 @click.argument("results_file", metavar="RESULTS", type=click.Path(path_type=Path), required=False)
 @click.option(
@@ -327,9 +345,7 @@ def evaluate(ctx: click.Context, snapshot: Path, **opts: Any) -> None:
 @click.option(
     "--timezone", default="Asia/Tokyo", show_default=True, help="Zone for --period dates and times."
 )
-@click.option(
-    "--format", "formats", multiple=True, help="Comma list: md, csv, sarif (default: md, csv, sarif)."
-)
+@click.option("--format", "formats", multiple=True, cls=_ReportFormatOption)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.option(
     "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: beside RESULTS."
@@ -375,7 +391,7 @@ def report(
         from ..snapshot import read_manifest_beside
 
         try:
-            fmts = validate_formats(_split_csv(formats) or ["md", "csv", "sarif"])
+            fmts = validate_formats(_split_csv(formats) or report_default_formats())
         except ValueError as exc:
             raise InputError(f"--format: {exc}") from None
         results = read_results(results_file)
@@ -406,6 +422,34 @@ def report(
         paths = write_reports(results, out, wanted, meta)
         for p in paths:
             out_console.print(str(p), highlight=False)
+
+
+def _statement_scope_line(controls_doc: Any) -> str:
+    """One short line from ``controls.json`` ``scope`` (``""`` when the statement and scan scopes agree):
+    how many results lay outside the statement's scope (counted, not judged) and what it names unscanned."""
+    scope = controls_doc.get("scope") if isinstance(controls_doc, dict) else None
+    if not isinstance(scope, dict):
+        return ""
+    from ..ismap.rollup import where_text
+
+    parts = []
+    outside = scope.get("outside") or []
+    if outside:
+        n = sum(int(o.get("results", 0)) for o in outside)
+        where = ", ".join(where_text(o) for o in outside)
+        parts.append(f"{n} results outside it (counted, not judged: {where})")
+    missing = scope.get("not_scanned") or []
+    if missing:
+        parts.append("not scanned: " + ", ".join(where_text(m) for m in missing))
+    return "; ".join(parts) + " (see controls.json)" if parts else ""
+
+
+def report_default_formats() -> list[str]:
+    """What ``report`` renders without ``--format``: the formats ``scan`` writes by default
+    (:data:`ismap_scan.config.DEFAULT_FORMATS`) except ``jsonl``, which ``report`` reads rather than writes."""
+    from ..config import DEFAULT_FORMATS
+
+    return [f for f in DEFAULT_FORMATS if f != "jsonl"]
 
 
 def _read_json_beside(path: Path, name: str) -> Any:

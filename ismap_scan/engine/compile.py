@@ -110,13 +110,22 @@ def _describe_parse_error(exc: JMESPathError) -> str:
 
 def compile_expression(expr: str) -> ParsedResult:
     """Parse an already-bound expression; unknown functions and wrong argument counts are refused here
-    rather than on the first record. Raises :class:`ExpressionError` with JMESPath's own reason."""
+    rather than on the first record. Raises :class:`ExpressionError` with JMESPath's own reason, or "nested
+    too deeply" when the parser would exhaust Python's stack."""
     try:
         parsed = jmespath.compile(expr)
     except JMESPathError as exc:
         raise ExpressionError(f"invalid JMESPath: {_describe_parse_error(exc)}") from None
+    except RecursionError:
+        # jmespath's parser recurses once per nesting level ("((((...", "!!!!..."); Python's stack gives out
+        # near 1000 levels, long before any real check.
+        raise ExpressionError("invalid JMESPath: nested too deeply (parentheses, '!' or brackets)") from None
     arity = known_function_arity()
-    for name, nargs in _functions_used(parsed.parsed):
+    try:
+        used = list(_functions_used(parsed.parsed))
+    except RecursionError:
+        raise ExpressionError("invalid JMESPath: nested too deeply") from None
+    for name, nargs in used:
         if name not in arity:
             raise ExpressionError(f"unknown function {name}() (known: {', '.join(sorted(arity))})")
         expected = arity[name]

@@ -55,6 +55,12 @@ class _RecordContext:
         self.interpreter = TreeInterpreter(jmespath.Options(custom_functions=CheckFunctions(self.now)))
 
 
+def _what(expression: str | None) -> str:
+    """An expression quoted in a PASS/FAIL/NOT_APPLICABLE message: one line, at most 100 characters."""
+    flat = " ".join((expression or "").split())
+    return flat if len(flat) <= 100 else flat[:99] + "…"
+
+
 def _short(text: str) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
@@ -129,12 +135,15 @@ def _yaml_verdict(check: CheckDef, rc: _RecordContext) -> tuple[Verdict, str]:
         if isinstance(applies, str):
             return Verdict.ERROR, applies
         if not applies:
-            return Verdict.NOT_APPLICABLE, "applies is false"
+            return Verdict.NOT_APPLICABLE, f"not applicable: `{_what(check.applies)}` is false"
     assert check.compiled_assert is not None
     held = _boolean(check, "assert", check.assert_, check.compiled_assert, rc)
     if isinstance(held, str):
         return Verdict.ERROR, held
-    return (Verdict.PASS, "assert holds") if held else (Verdict.FAIL, "assert does not hold")
+    # The message names what was tested (the assert expression) in stable English; reports state the
+    # outcome in their own language from the verdict and the check's title (reports.base.outcome_text).
+    shown = _what(check.assert_)
+    return (Verdict.PASS, f"met: `{shown}`") if held else (Verdict.FAIL, f"not met: `{shown}`")
 
 
 def _python_verdict(check: CheckDef, rc: _RecordContext, index: SnapshotIndex) -> tuple[Verdict, str]:
@@ -153,7 +162,7 @@ def _python_verdict(check: CheckDef, rc: _RecordContext, index: SnapshotIndex) -
         if not isinstance(applies, bool):
             return Verdict.ERROR, f"check {check.id}: applies() returned {_show(applies)}, expected a bool"
         if not applies:
-            return Verdict.NOT_APPLICABLE, "applies is false"
+            return Verdict.NOT_APPLICABLE, "not applicable: applies() is false"
         outcome = check.python.evaluate(rc.rec, ctx)
     except Exception as exc:
         return Verdict.ERROR, f"check {check.id}: {type(exc).__name__}: {exc}"

@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -288,7 +289,9 @@ def verify_bundle(path: Path, public_key: Path | None = None, limits: Limits | N
     """Verify the bundle at ``path`` (see the module docstring). Never raises for a bad bundle: every finding
     is a :class:`Problem` in the report (codes: ``unreadable``, ``zip_slip``, ``zip_bomb``, ``bad_manifest``,
     ``missing_member``, ``extra_member``, ``member_changed``, ``member_corrupt``, ``manifest_hash``,
-    ``chain_broken``, ``content_mismatch``, ``signature_invalid``, ``not_reproducible``). Raises
+    ``chain_broken``, ``content_mismatch``, ``signature_invalid``, ``not_reproducible``, ``signature_missing``
+    (a trusted key was given but nothing is signed), ``signature_untrusted`` (a scan signed with another key),
+    ``member_conflict``, ``bad_member_name``, ``member_unwritable``). Raises
     :class:`InputError` only when ``path`` or ``public_key`` cannot be read at all."""
     limits = limits or Limits()
     rep = VerifyReport()
@@ -339,6 +342,14 @@ def _check_structure(zf: zipfile.ZipFile, limits: Limits, rep: VerifyReport) -> 
         if info.filename in seen:
             rep.add("extra_member", f"member {info.filename!r} appears twice")
             return False
+        long_part = max(len(p.encode("utf-8")) for p in PurePosixPath(info.filename).parts)
+        if long_part > _MAX_NAME_PART_BYTES or len(info.filename) > _MAX_NAME_CHARS:
+            rep.add(
+                "bad_member_name",
+                f"member {info.filename[:60]!r}… has a name too long to extract ({len(info.filename)} "
+                f"characters; limits {_MAX_NAME_PART_BYTES} bytes a part, {_MAX_NAME_CHARS} in all)",
+            )
+            return False
         seen.add(info.filename)
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
@@ -352,12 +363,27 @@ def _check_structure(zf: zipfile.ZipFile, limits: Limits, rep: VerifyReport) -> 
                 "refusing to extract (zip bomb?)",
             )
             return False
+    # A name that is also another member's folder ("a/results.jsonl" and "a/results.jsonl/x") cannot be
+    # extracted as both; refusing it here keeps the two readings of the bundle from differing.
+    folders = {str(parent) for name in seen for parent in PurePosixPath(name).parents}
+    clash = sorted(n for n in seen if n.rstrip("/") in folders and not n.endswith("/"))
+    if clash:
+        rep.add(
+            "member_conflict",
+            f"member {clash[0]!r} is both a file and the folder of other members: refusing to extract",
+        )
+        return False
     if total > limits.max_total_bytes:
         rep.add(
             "zip_bomb", f"members declare {total} bytes in all, over the limit of {limits.max_total_bytes}"
         )
         return False
     return True
+
+
+#: Longest member name part (bytes, the common file-system limit) and whole name extracted.
+_MAX_NAME_PART_BYTES = 255
+_MAX_NAME_CHARS = 1024
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
@@ -383,6 +409,9 @@ def _read_manifest(zf: zipfile.ZipFile, rep: VerifyReport) -> tuple[dict[str, An
     except (zipfile.BadZipFile, OverflowError, json.JSONDecodeError, UnicodeDecodeError, EOFError) as exc:
         rep.add("bad_manifest", f"manifest.json cannot be read: {exc}")
         return None, b""
+    except RecursionError:
+        rep.add("bad_manifest", "manifest.json cannot be read: JSON nested too deeply")
+        return None, b""
     if (
         not isinstance(manifest, dict)
         or manifest.get("schema") != BUNDLE_SCHEMA
@@ -390,7 +419,56 @@ def _read_manifest(zf: zipfile.ZipFile, rep: VerifyReport) -> tuple[dict[str, An
     ):
         rep.add("bad_manifest", f"manifest.json is not a {BUNDLE_SCHEMA} manifest")
         return None, b""
+    problem = _manifest_shape_problem(manifest)
+    if problem:
+        rep.add("bad_manifest", f"manifest.json is malformed: {problem}")
+        return None, b""
     return manifest, body
+
+
+_SCAN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_PACK_DIR_RE = re.compile(r"packs/[0-9a-f]{16,128}")
+
+
+def _manifest_shape_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrongly shaped in a bundle manifest (the parts verification uses), or ``None``.
+
+    ``members``: name → ``{"sha256": 64 hex, "bytes": int >= 0}``; ``scans``: a list of objects whose
+    ``scan_id`` is a plain folder name (it becomes a path), ``pack_dir`` ``packs/<hex>`` or null,
+    ``assertion`` that scan's ``assertion.yaml`` or null, ``selection`` an object, ``seq`` an int.
+    Checked once, so later steps can index the manifest without guarding every access.
+    """
+    for name, want in manifest["members"].items():
+        if (
+            not isinstance(want, dict)
+            or not isinstance(want.get("sha256"), str)
+            or not re.fullmatch(r"[0-9a-f]{64}", want["sha256"])
+            or not isinstance(want.get("bytes"), int)
+            or isinstance(want.get("bytes"), bool)
+            or want["bytes"] < 0
+        ):
+            return f"members[{name!r}] must be {{'sha256': <64 hex>, 'bytes': <size>}}, got {want!r:.80}"
+    scans = manifest.get("scans")
+    if not isinstance(scans, list) or not scans:
+        return "'scans' must be a non-empty list of scan entries"
+    for i, entry in enumerate(scans):
+        if not isinstance(entry, dict):
+            return f"scans[{i}] must be an object, got {type(entry).__name__}"
+        sid = entry.get("scan_id")
+        if not isinstance(sid, str) or not _SCAN_ID_RE.fullmatch(sid) or ".." in sid:
+            return f"scans[{i}].scan_id must be a scan ID (letters, digits, '.', '_', '-'), got {sid!r:.80}"
+        pack_dir = entry.get("pack_dir")
+        if pack_dir is not None and (not isinstance(pack_dir, str) or not _PACK_DIR_RE.fullmatch(pack_dir)):
+            return f"scans[{i}].pack_dir must be packs/<check pack SHA-256> or null, got {pack_dir!r:.80}"
+        statement = entry.get("assertion")
+        if statement is not None and statement != f"scans/{sid}/assertion.yaml":
+            return f"scans[{i}].assertion must be scans/{sid}/assertion.yaml or null, got {statement!r:.80}"
+        if not isinstance(entry.get("selection") or {}, dict):
+            return f"scans[{i}].selection must be an object"
+        seq = entry.get("seq")
+        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
+            return f"scans[{i}].seq must be an integer"
+    return None
 
 
 def _check_members(
@@ -407,7 +485,9 @@ def _check_members(
         if _unsafe_name(name):
             continue
         info = zf.getinfo(name)
-        want = listed[name] or {}
+        want = listed[name]  # shape checked by _manifest_shape_problem
+        if name.endswith("/"):
+            continue  # a folder entry: nothing to hash
         try:
             cap = min(int(want.get("bytes", 0)), limits.max_member_bytes)
             data = _read_capped(zf, info, cap)
@@ -426,8 +506,13 @@ def _check_members(
             )
             continue
         target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as exc:
+            rep.add(
+                "member_unwritable", f"member {name} cannot be extracted for checking ({exc.strerror or exc})"
+            )
 
 
 def _check_chain(manifest: dict[str, Any], root: Path, rep: VerifyReport) -> None:
@@ -448,7 +533,13 @@ def _check_chain(manifest: dict[str, Any], root: Path, rep: VerifyReport) -> Non
                 f"{str(entry.get('manifest_sha256'))[:16]}… recorded in manifest.json",
             )
             continue
-        em = json.loads(body)
+        try:
+            em = json.loads(body)
+            if not isinstance(em, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, RecursionError) as exc:
+            rep.add("content_mismatch", f"scan {sid}: evidence-manifest.json cannot be read ({exc})")
+            continue
         if em.get("prev_manifest_sha256") != entry.get("prev_manifest_sha256"):
             rep.add(
                 "chain_broken",
@@ -489,6 +580,16 @@ def _check_authenticity(
 ) -> None:
     names = set(zf.namelist())
     if SIGNATURE not in names:
+        if pub is not None:
+            # A trusted key was given: the auditor asked "did this key sign it?". With no signature the answer
+            # is no: deleting manifest.sig must not turn a forged bundle into a merely "unsigned" one.
+            rep.authenticity = "FAILED"
+            rep.add(
+                "signature_missing",
+                f"manifest.sig is missing: the bundle is not signed, so it cannot be authenticated with the "
+                f"given public key {signing.key_id(pub)}",
+            )
+            return
         rep.authenticity = "unsigned (no manifest.sig): authenticity cannot be established"
         return
     try:
@@ -513,14 +614,40 @@ def _check_authenticity(
         sid = entry.get("scan_id")
         sfile = root / "scans" / str(sid) / "evidence-manifest.sig"
         mfile = root / "scans" / str(sid) / "evidence-manifest.json"
-        if sfile.is_file() and mfile.is_file():
-            doc = json.loads(sfile.read_text(encoding="utf-8"))
-            if doc.get("key_id") == kid and not signing.verify(
-                pub, mfile.read_bytes(), str(doc.get("signature"))
-            ):
-                rep.add("signature_invalid", f"scan {sid}: its evidence manifest's signature does not verify")
+        if not mfile.is_file():
+            continue  # reported by the integrity check
+        if not sfile.is_file():
+            if entry.get("signed"):
+                rep.add(
+                    "signature_missing",
+                    f"scan {sid}: manifest.json says its evidence manifest is signed, but "
+                    "evidence-manifest.sig is missing",
+                )
                 rep.authenticity = "FAILED"
                 return
+            continue
+        try:
+            doc = json.loads(sfile.read_text(encoding="utf-8"))
+            if not isinstance(doc, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            rep.add("signature_invalid", f"scan {sid}: evidence-manifest.sig cannot be read ({exc})")
+            rep.authenticity = "FAILED"
+            return
+        # Every per-scan signature is checked against the trusted key: one made with another key is not
+        # skipped (that would let a bundle carry evidence no trusted party signed).
+        if doc.get("key_id") != kid:
+            rep.add(
+                "signature_untrusted",
+                f"scan {sid}: its evidence manifest is signed with key {doc.get('key_id')!r}, not the trusted "
+                f"key {kid}",
+            )
+            rep.authenticity = "FAILED"
+            return
+        if not signing.verify(pub, mfile.read_bytes(), str(doc.get("signature"))):
+            rep.add("signature_invalid", f"scan {sid}: its evidence manifest's signature does not verify")
+            rep.authenticity = "FAILED"
+            return
     rep.authenticity = f"verified (key {kid})"
 
 

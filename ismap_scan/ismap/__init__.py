@@ -24,7 +24,7 @@ from .catalog import (
     load_check_map,
     user_data_dir,
 )
-from .rollup import ControlState, ControlStatus, ResultRef, rollup, status_totals
+from .rollup import ControlState, ControlStatus, ResultRef, ScopeCheck, rollup, scope_check, status_totals
 
 __all__ = [
     "CONTROL_ID_RE",
@@ -37,6 +37,7 @@ __all__ = [
     "ControlStatus",
     "Inheritance",
     "ResultRef",
+    "ScopeCheck",
     "Selection",
     "Waiver",
     "available_versions",
@@ -45,6 +46,7 @@ __all__ = [
     "load_catalog",
     "load_check_map",
     "rollup",
+    "scope_check",
     "status_totals",
     "user_data_dir",
 ]

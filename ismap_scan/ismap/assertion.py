@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .. import yamlutil
 from ..errors import InputError, InputErrors
-from ..model import Result
+from ..model import GLOBAL_REGION, Result
 from ..yamlutil import LineDict, LineList, validation_errors
 from .catalog import Catalog, id_sort_key, load_catalog
 
@@ -157,6 +158,7 @@ class _WaiverModel(_Strict):
     approver: str = Field(min_length=1)
     approved: dt.date | None = None
     expires: dt.date
+    scope: Literal["all"] | None = None  # the approver's explicit "yes, every check on every resource"
 
     @model_validator(mode="after")
     def _target(self) -> _WaiverModel:
@@ -252,6 +254,12 @@ class Waiver:
     expires: dt.date
     approved: dt.date | None = None
     line: int | None = None
+    scope: str | None = None
+
+    @property
+    def waives_everything(self) -> bool:
+        """True for a check pattern and a resource pattern that match anything (``*``): every FAIL muted."""
+        return not self.finding_key and _match_all(self.check or "") and _match_all(self.resource)
 
     def current(self, today: dt.date) -> bool:
         """True until ``expires`` (that day included) and, when ``approved`` is given, from that day."""
@@ -320,6 +328,27 @@ class Assertion:
                 why = f"expired on {w.expires}" if today > w.expires else f"not valid before {w.approved}"
                 out.append(InputError(f"waiver {w.id}: {why}", file=self.path, line=w.line))
         return out
+
+    def scope_providers(self) -> set[str]:
+        """Providers the statement's scope names (under ``accounts`` or ``regions``); empty = no limit."""
+        return {p for key in ("accounts", "regions") for p, v in (self.scope.get(key) or {}).items() if v}
+
+    def in_scope(self, provider: str, account: str, region: str) -> bool:
+        """Whether a result from ``provider`` / ``account`` / ``region`` lies inside the statement's scope.
+
+        DESIGN §1/§5: a scope that names providers limits to them; a provider's ``accounts`` list limits its
+        accounts; its ``regions`` list limits its regions, except that ``global`` (IAM, the account itself,
+        CloudFront...) belongs to every in-scope account. An empty scope limits nothing."""
+        providers = self.scope_providers()
+        if not providers:
+            return True
+        if provider not in providers:
+            return False
+        accounts = (self.scope.get("accounts") or {}).get(provider) or []
+        if accounts and account not in accounts:
+            return False
+        regions = (self.scope.get("regions") or {}).get(provider) or []
+        return not regions or region == GLOBAL_REGION or region in regions
 
     def summary(self) -> dict[str, Any]:
         """Facts reports print on their cover: ``path``, ``catalog``, ``profile``, ``service``, ``scope``,
@@ -477,8 +506,30 @@ def load_assertion(
             )
         )
     waivers: list[Waiver] = []
+    waiver_lines: dict[str, int | None] = {}  # explicit waiver ID → its line
     for i, w in enumerate(model.waivers):
         line = _item_line(doc.get("waivers"), i)
+        if w.id:
+            if w.id in waiver_lines:
+                errors.append(
+                    InputError(
+                        f"waivers[{i}]: duplicate waiver ID {w.id} (first at line {waiver_lines[w.id]})",
+                        file=path,
+                        line=line,
+                    )
+                )
+            else:
+                waiver_lines[w.id] = line
+        if not w.finding_key and _match_all(w.check or "") and _match_all(w.resource) and w.scope != "all":
+            # Mutes every FAIL of every check: almost always a slip. Allowed only when said out loud.
+            errors.append(
+                InputError(
+                    f"waivers[{i}]: check {w.check!r} on resource {w.resource!r} waives every finding; "
+                    "narrow it, or set scope: all to confirm that is intended",
+                    file=path,
+                    line=line,
+                )
+            )
         if (
             w.check
             and known_checks is not None
@@ -496,6 +547,7 @@ def load_assertion(
                 expires=w.expires,
                 approved=w.approved,
                 line=line,
+                scope=w.scope,
             )
         )
     if errors:
@@ -511,6 +563,11 @@ def load_assertion(
         attestations=attestations,
         waivers=waivers,
     )
+
+
+def _match_all(pattern: str) -> bool:
+    """True for a shell pattern made only of ``*`` (it matches every check ID or resource)."""
+    return bool(pattern) and set(pattern) == {"*"}
 
 
 def _statement_rules(
@@ -587,7 +644,19 @@ def notes(assertion: Assertion) -> list[str]:
         out.append(
             f"{len(todo)} selected controls have no individual-control text yet (e.g. {', '.join(todo[:5])})"
         )
+    out.extend(waiver_warnings(assertion))
     return out
+
+
+def waiver_warnings(assertion: Assertion) -> list[str]:
+    """One warning per waiver that mutes every finding (``check: "*"``, ``resource: "*"``, ``scope: all``):
+    allowed because the approver said so, but worth saying on every validate and scan."""
+    return [
+        f"{assertion.path}:{w.line}: waiver {w.id} waives every finding of every check (scope: all, "
+        f"approver {w.approver}, until {w.expires.isoformat()})"
+        for w in assertion.waivers
+        if w.waives_everything
+    ]
 
 
 def load_for_scan(path: Path | None, catalog: Catalog, known_checks: set[str]) -> Assertion | None:
@@ -599,6 +668,8 @@ def load_for_scan(path: Path | None, catalog: Catalog, known_checks: set[str]) -
     if path is None:
         return None
     assertion = load_assertion(path, known_checks=known_checks, catalog=catalog)
+    for warning in waiver_warnings(assertion):
+        logging.getLogger(__name__).warning("%s", warning)
     if assertion.catalog.version != catalog.version:
         raise InputError(
             f"the statement names catalog {assertion.catalog.version} but the scan uses catalog "

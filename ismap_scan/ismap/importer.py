@@ -159,7 +159,9 @@ def read_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
     """``[(sheet name, rows of cell texts)]``: every sheet of an ``.xlsx`` (merged ranges filled), or the one
     table of a ``.csv`` (UTF-8 with or without BOM, else CP932 as Japanese Excel writes it).
 
-    Raises :class:`InputError` for another extension or an unreadable file.
+    Raises :class:`InputError` for another extension, an unreadable file, or a workbook beyond the size
+    limits (:data:`MAX_SHEET_ROWS` × :data:`MAX_SHEET_COLUMNS` per sheet, :data:`MAX_MERGED_CELLS`,
+    :data:`MAX_XLSX_PART_BYTES`), checked before anything is materialised.
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -177,12 +179,21 @@ def read_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
         raise InputError("expected an .xlsx or .csv file", file=path)
     from openpyxl import load_workbook
 
+    _check_workbook_size(path)
     try:
         wb = load_workbook(path, data_only=True)  # not read_only: merged ranges are needed
     except Exception as exc:
         raise InputError(f"cannot read the workbook: {exc}", file=path) from None
     sheets: list[tuple[str, list[list[str]]]] = []
     for ws in wb.worksheets:
+        # iter_rows materialises every cell up to the used range's corner: one stray cell at XFD1048576
+        # would mean 17 billion cells.
+        if ws.max_row > MAX_SHEET_ROWS or ws.max_column > MAX_SHEET_COLUMNS:
+            raise InputError(
+                f"sheet {ws.title!r} spans {ws.max_row} rows × {ws.max_column} columns, over the limit of "
+                f"{MAX_SHEET_ROWS} × {MAX_SHEET_COLUMNS} (a stray cell far down or right? delete it in Excel)",
+                file=path,
+            )
         rows = [[_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
         for merged in ws.merged_cells.ranges:
             value = rows[merged.min_row - 1][merged.min_col - 1] if merged.min_row <= len(rows) else ""
@@ -192,6 +203,68 @@ def read_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
                         rows[r][c] = value
         sheets.append((ws.title, rows))
     return sheets
+
+
+#: The official table has ~1,200 rows and a dozen columns; these bounds leave a wide margin while keeping a
+#: hostile workbook (a few KB declaring a 1,048,576 × 16,384 sheet) from exhausting memory.
+MAX_SHEET_ROWS = 200_000
+MAX_SHEET_COLUMNS = 200
+#: Most cells all merged ranges of one sheet may cover: openpyxl creates an object per merged cell on load.
+MAX_MERGED_CELLS = 1_000_000
+#: Largest uncompressed part of the .xlsx (zip) read, in bytes.
+MAX_XLSX_PART_BYTES = 256 << 20
+
+
+def _check_workbook_size(path: Path) -> None:
+    """Refuse a workbook whose parts or merged ranges are too large to load, before openpyxl loads it.
+
+    Reads the zip directory (declared sizes) and streams each worksheet's XML for ``<mergeCell ref=...>``
+    (ECMA-376 Part 1, §18.3.1.55). Raises :class:`InputError` naming the part or range.
+    """
+    import zipfile
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"cannot read the workbook: {exc}", file=path) from None
+    with zf:
+        for info in zf.infolist():
+            if info.file_size > MAX_XLSX_PART_BYTES:
+                raise InputError(
+                    f"workbook part {info.filename} is {info.file_size} bytes uncompressed, over the limit of "
+                    f"{MAX_XLSX_PART_BYTES} (zip bomb?)",
+                    file=path,
+                )
+        for info in zf.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            merged = 0
+            try:
+                with zf.open(info) as fh:
+                    for _event, elem in iterparse(fh):
+                        if elem.tag.rsplit("}", 1)[-1] == "mergeCell":
+                            ref = str(elem.get("ref") or "")
+                            try:
+                                min_col, min_row, max_col, max_row = range_boundaries(ref)
+                            except (ValueError, TypeError):
+                                raise InputError(
+                                    f"{info.filename}: merged range {ref!r} is not a cell range", file=path
+                                ) from None
+                            merged += ((max_row or 0) - (min_row or 0) + 1) * (
+                                (max_col or 0) - (min_col or 0) + 1
+                            )
+                            if merged > MAX_MERGED_CELLS:
+                                raise InputError(
+                                    f"{info.filename}: merged ranges (up to {ref}) cover more than "
+                                    f"{MAX_MERGED_CELLS} cells: refusing to load the workbook",
+                                    file=path,
+                                )
+                        elem.clear()
+            except (ParseError, zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise InputError(f"cannot read the workbook: {info.filename}: {exc}", file=path) from None
 
 
 def _cell_id(cell: str) -> tuple[str | None, str]:

@@ -188,13 +188,16 @@ def rollup(
     catalog order (IDs the catalog does not know last, sorted). With ``assertion``: one per control the
     statement names, in catalog order, results of mapped controls the statement leaves out are not shown.
     ``today`` (default: today in UTC) decides which waivers and attestations are current. Results of checks
-    that evidence no control are ignored.
+    that evidence no control are ignored, and so are results outside the statement's scope
+    (:meth:`Assertion.in_scope`; :func:`scope_check` reports them).
     """
     today = today or today_utc()
     evidence = _evidence(check_map, assertion)
     waivers = assertion.waivers if assertion else []
     tallies: dict[str, _Tally] = {}
     for r in results:
+        if assertion is not None and not assertion.in_scope(r.provider, r.account, r.region):
+            continue  # outside the statement's scope: counted by scope_check(), never judged
         refs = evidence.get(r.check_id, ())
         if not refs:
             continue
@@ -294,6 +297,90 @@ def _status(
     )
 
 
+@dataclass
+class ScopeCheck:
+    """How the scan's scope and the statement's scope differ (DESIGN §1/§5: the scan scope wins for
+    collection; the report warns).
+
+    ``outside``: results the scan produced outside the statement's scope, counted and left out of the
+    roll-up, ``[{"provider", "account", "region", "results": n}]`` (``region`` is ``""`` when the whole
+    account or provider is outside). ``not_scanned``: statement scope the scan did not reach,
+    ``[{"provider", "kind": "provider" | "account" | "region", "value"}]``.
+    """
+
+    outside: list[dict[str, Any]] = field(default_factory=list)
+    not_scanned: list[dict[str, Any]] = field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        """One English line per difference (``controls.json`` ``scope.warnings``; reports localize
+        from the structured fields)."""
+        lines = [
+            f"{o['results']} results from {where_text(o)} are outside the statement's scope: "
+            "kept in results.jsonl, not counted in control statuses"
+            for o in self.outside
+        ]
+        lines += [f"statement scope not scanned: {where_text(n)}" for n in self.not_scanned]
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outside": [dict(o) for o in self.outside],
+            "not_scanned": [dict(n) for n in self.not_scanned],
+            "warnings": self.warnings(),
+        }
+
+
+def where_text(entry: Mapping[str, Any]) -> str:
+    """``"aws 444455556666 ap-northeast-3"`` from a :class:`ScopeCheck` entry (either kind)."""
+    if "kind" in entry:
+        if entry["kind"] == "provider":
+            return str(entry["provider"])
+        return f"{entry['provider']} {entry['kind']} {entry['value']}"
+    return " ".join(str(x) for x in (entry["provider"], entry["account"], entry["region"]) if x)
+
+
+def scope_check(
+    results: Iterable[Result], assertion: Assertion | None, scanned: Mapping[str, Any] | None
+) -> ScopeCheck:
+    """Compare ``results`` (and the scan's ``scanned`` scope, ``ismap_scan.scan.scope_of``'s shape:
+    ``{"providers": [...], "accounts": {p: [...]}, "regions": {p: [...]}}``) with the statement's scope.
+
+    Without a statement there is nothing to compare (empty :class:`ScopeCheck`)."""
+    out = ScopeCheck()
+    if assertion is None:
+        return out
+    named = assertion.scope_providers()
+    outside: dict[tuple[str, str, str], int] = {}
+    for r in results:
+        if assertion.in_scope(r.provider, r.account, r.region):
+            continue
+        accounts = (assertion.scope.get("accounts") or {}).get(r.provider) or []
+        whole = r.provider not in named or bool(accounts and r.account not in accounts)
+        key = (r.provider, "" if r.provider not in named else r.account, "" if whole else r.region)
+        outside[key] = outside.get(key, 0) + 1
+    out.outside = [
+        {"provider": p, "account": a, "region": g, "results": n} for (p, a, g), n in sorted(outside.items())
+    ]
+    if scanned is None:
+        return out
+    scanned_providers = set(scanned.get("providers") or [])
+    for field_name, kind in (("accounts", "account"), ("regions", "region")):
+        stated: Mapping[str, list[str]] = assertion.scope.get(field_name) or {}
+        seen: Mapping[str, list[str]] = scanned.get(field_name) or {}
+        for provider, values in sorted(stated.items()):
+            if not values:
+                continue
+            if provider not in scanned_providers:
+                entry = {"provider": provider, "kind": "provider", "value": provider}
+                if entry not in out.not_scanned:
+                    out.not_scanned.append(entry)
+                continue
+            for v in values:
+                if v not in set(seen.get(provider) or []):
+                    out.not_scanned.append({"provider": provider, "kind": kind, "value": v})
+    return out
+
+
 def status_totals(statuses: Iterable[ControlStatus | dict[str, Any]]) -> dict[str, int]:
     """``{state: count}`` over ``statuses`` (objects or their dicts), every state present, in enum order."""
     totals = {s.value: 0 for s in ControlState}
@@ -304,10 +391,15 @@ def status_totals(statuses: Iterable[ControlStatus | dict[str, Any]]) -> dict[st
 
 
 def controls_document(
-    catalog: Catalog, statuses: list[dict[str, Any]], assertion: Assertion | None, today: date | None = None
+    catalog: Catalog,
+    statuses: list[dict[str, Any]],
+    assertion: Assertion | None,
+    today: date | None = None,
+    scope: ScopeCheck | None = None,
 ) -> dict[str, Any]:
     """The ``controls.json`` document: ``catalog``, ``assertion`` (its summary or ``None``), ``totals`` by
-    state, ``expired`` (``file:line: ...`` lines for attestations and waivers past their date) and
+    state, ``expired`` (``file:line: ...`` lines for attestations and waivers past their date), ``scope``
+    (:meth:`ScopeCheck.to_dict`: results outside the statement's scope, statement scope not scanned) and
     ``controls`` (each :meth:`ControlStatus.to_dict`)."""
     today = today or today_utc()
     return {
@@ -315,5 +407,6 @@ def controls_document(
         "assertion": assertion.summary() if assertion else None,
         "totals": status_totals(statuses),
         "expired": [str(e) for e in assertion.expired(today)] if assertion else [],
+        "scope": (scope or ScopeCheck()).to_dict(),
         "controls": statuses,
     }

@@ -45,6 +45,9 @@ class ReportMeta:
       (``"aws 111122223333 ap-northeast-3: ec2:DescribeSecurityGroups AccessDenied"``); ``None`` when that is
       not known (``report`` on a results file without its snapshot or manifest).
     - ``demo``: the results come from the built-in demo estate on local fake APIs, not from a cloud account.
+    - ``statement_scope``: how the statement's scope and the scan differ (``controls.json`` ``scope``:
+      ``outside`` = ``[{"provider", "account", "region", "results"}]`` counted but not judged,
+      ``not_scanned`` = ``[{"provider", "kind", "value"}]``, ``warnings``); ``None`` without a statement.
     - ``information_uri``: the project's home page for SARIF ``tool.driver.informationUri``; when ``None``
       the installed package's ``Homepage`` URL is used, if it declares one.
     """
@@ -63,6 +66,7 @@ class ReportMeta:
     demo: bool = False
     information_uri: str | None = None
     assertion: dict[str, Any] | None = None
+    statement_scope: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -136,6 +140,74 @@ def localized(text: dict[str, str], lang: str, fallback: str = "") -> str:
         if text.get(other):
             return text[other]
     return fallback
+
+
+#: How every report states a result (one template per verdict and language). A check's title states the
+#: desired state ("S3 bucket has versioning enabled"), so a FAIL must say that state is not met; ERROR has no
+#: template: the engine's message (what could not be read or evaluated) is the whole statement.
+OUTCOME_TEMPLATES: dict[str, dict[str, str]] = {
+    "en": {"PASS": "Met: {title}", "FAIL": "Not met: {title}", "NOT_APPLICABLE": "Not applicable: {title}"},
+    "ja": {"PASS": "達成: {title}", "FAIL": "未達: {title}", "NOT_APPLICABLE": "対象外: {title}"},
+}
+# Engine messages that only restate the verdict (engine/evaluate.py); anything else (a Python check's own
+# explanation) is detail worth showing after the sentence.
+_ENGINE_PREFIXES = ("met: ", "not met: ", "not applicable: ")
+
+
+def outcome_text(result: Result, lang: str, *, detail: bool = True) -> str:
+    """The result as one sentence in ``lang``: ``"未達: S3バケットのバージョニングが有効になっている"``.
+
+    PASS / FAIL / NOT_APPLICABLE use :data:`OUTCOME_TEMPLATES` with the check's localized title; with
+    ``detail`` a message that says more than the verdict (a Python check's reason) follows after ``" — "``.
+    ERROR gives the engine's message unchanged (``"could not be evaluated"`` when it has none)."""
+    if result.verdict.value not in OUTCOME_TEMPLATES.get(lang, {}):
+        return result.message or "could not be evaluated"
+    sentence = OUTCOME_TEMPLATES[lang][result.verdict.value].format(
+        title=localized(result.title, lang, result.check_id)
+    )
+    if detail and result.message and not result.message.startswith(_ENGINE_PREFIXES):
+        sentence += f" — {result.message}"
+    return sentence
+
+
+#: Scope warnings (DESIGN §1/§5), per language: results outside the statement's scope and statement scope
+#: the scan did not reach. ``{where}`` is ``"aws 444455556666"`` / ``"aws region ap-northeast-3"``.
+SCOPE_TEMPLATES: dict[str, dict[str, str]] = {
+    "en": {
+        "outside": "{n} results from {where} are outside the statement's scope: counted, not judged "
+        "(not in the control statuses)",
+        "not_scanned": "Statement scope not scanned: {where}",
+        "account": "account",
+        "region": "region",
+    },
+    "ja": {
+        "outside": "{where} の結果 {n} 件は言明書の対象範囲外です（件数のみ。管理策の状況には含めていません）",
+        "not_scanned": "言明書の対象範囲のうち未スキャン: {where}",
+        "account": "アカウント",
+        "region": "リージョン",
+    },
+}
+
+
+def scope_warning_lines(statement_scope: dict[str, Any] | None, lang: str) -> list[str]:
+    """``ReportMeta.statement_scope`` as one localized line per difference (``[]`` when none)."""
+    if not statement_scope:
+        return []
+    t = SCOPE_TEMPLATES[lang]
+    lines = [
+        t["outside"].format(
+            n=o.get("results", 0),
+            where=" ".join(str(o[k]) for k in ("provider", "account", "region") if o.get(k)),
+        )
+        for o in statement_scope.get("outside") or []
+    ]
+    for n in statement_scope.get("not_scanned") or []:
+        kind = n.get("kind")
+        where = str(n.get("provider"))
+        if kind != "provider":
+            where += f" {t.get(str(kind), str(kind))} {n.get('value')}"
+        lines.append(t["not_scanned"].format(where=where))
+    return lines
 
 
 def controls_text(controls: Sequence[ControlRef], labels: dict[str, str] | None = None) -> str:

@@ -14,7 +14,8 @@ import io
 from collections.abc import Sequence
 
 from ..model import Result
-from .base import Renderer, controls_text, localized
+from .base import Renderer, controls_text, localized, outcome_text
+from .markdown import LABELS as MD_LABELS
 
 #: Column order is part of the format; append new columns at the end only.
 COLUMNS = (
@@ -71,8 +72,8 @@ class CsvRenderer(Renderer[list[list[str]]]):
                 r.resource_id,
                 r.resource_name,
                 localized(r.title, lang, r.check_id),
-                controls_text(r.controls),
-                r.message,
+                controls_text(r.controls, MD_LABELS[lang]),
+                outcome_text(r, lang),
                 localized({k: v for k, v in r.remediation.items() if k != "url"}, lang),
                 r.collected_at,
                 r.remediation.get("url", ""),

@@ -49,7 +49,8 @@ def read_results(path: str | Path) -> list[Result]:
 
     Blank lines are skipped. Every line must be a JSON object of the documented shape
     (``docs/results-schema.md``); a ``finding_key`` present on a line must equal the key computed from its
-    check, provider, account, region and resource ID (an edited line is caught, not silently re-keyed).
+    check, provider, account, region and resource ID (an edited line is caught, not silently re-keyed), and
+    no two lines may share a finding key. JSON nested too deeply to parse is a bad line, not a crash.
     Raises :class:`InputError` (``file:line: ...``) for one bad line, :class:`InputErrors` for several
     (up to 20 are listed), and :class:`InputError` without a line when the file cannot be read.
     """
@@ -60,6 +61,7 @@ def read_results(path: str | Path) -> list[Result]:
 
     results: list[Result] = []
     errors: list[InputError] = []
+    first_line: dict[str, int] = {}  # finding key → the line it was first seen on
     # Split on "\n" only: str.splitlines() also breaks at U+2028, U+0085 and friends, which JSON leaves
     # unescaped inside strings (a resource name may hold one).
     for number, raw in enumerate(text.split("\n"), start=1):
@@ -67,7 +69,17 @@ def read_results(path: str | Path) -> list[Result]:
         if not line.strip():
             continue
         try:
-            results.append(_parse_line(line))
+            result = _parse_line(line)
+            # One check judges one resource once: a second line with the same finding key is a merged or
+            # edited file, and which verdict counts would be a guess.
+            if result.finding_key in first_line:
+                raise _LineError(
+                    f"duplicate finding: {result.check_id} on {result.resource_id} "
+                    f"(finding_key {result.finding_key[:16]}…) is also on line {first_line[result.finding_key]}",
+                    result.check_id,
+                )
+            first_line[result.finding_key] = number
+            results.append(result)
         except _LineError as exc:
             errors.append(InputError(exc.detail, file=path, line=number, check=exc.check))
             if len(errors) >= _MAX_REPORTED_ERRORS:
@@ -95,6 +107,8 @@ def _parse_line(line: str) -> Result:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise _LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise _LineError("JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise _LineError(f"expected a JSON object (one result), got {type(obj).__name__}")
     check = obj["check_id"] if isinstance(obj.get("check_id"), str) else None

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from junitparser import Error, Failure, JUnitXml, Properties, Property, Skipped, TestCase, TestSuite
 
 from ..model import Result, Verdict
-from .base import Renderer, localized
+from .base import Renderer, localized, outcome_text
 
 #: Characters of an evidence value written into a failure's text (results.jsonl keeps the whole value).
 EVIDENCE_CHARS = 2000
@@ -80,7 +80,7 @@ class JunitRenderer(Renderer[JUnitXml]):
     def _case(self, r: Result) -> TestCase:
         case = TestCase(case_name(r), classname=r.check_id, time=0)
         if r.verdict is Verdict.FAIL:
-            failure = Failure(localized(r.title, self.meta.language, r.check_id), r.severity.value)
+            failure = Failure(outcome_text(r, self.meta.language), r.severity.value)
             failure.text = self._details(r)
             case.result = [failure]
         elif r.verdict is Verdict.ERROR:
@@ -88,7 +88,7 @@ class JunitRenderer(Renderer[JUnitXml]):
             error.text = self._details(r)
             case.result = [error]
         elif r.verdict is Verdict.NOT_APPLICABLE:
-            case.result = [Skipped(r.message or "not applicable")]
+            case.result = [Skipped(outcome_text(r, self.meta.language))]
         return case
 
     def _details(self, r: Result) -> str:

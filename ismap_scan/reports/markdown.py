@@ -17,7 +17,15 @@ import jinja2
 
 from ..model import Result, Severity, Verdict
 from ..paths import templates_dir
-from .base import Renderer, controls_text, display_time, localized, scope_text
+from .base import (
+    Renderer,
+    controls_text,
+    display_time,
+    localized,
+    outcome_text,
+    scope_text,
+    scope_warning_lines,
+)
 
 TEMPLATE = "summary.md.j2"
 
@@ -44,6 +52,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_failures": "No check failed.",
         "check": "Check",
         "check_title": "Title",
+        "finding": "Finding",
         "resource": "Resource",
         "account_region": "Account / region",
         "controls": "ISMAP controls",
@@ -64,6 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_unseen": "No collection gaps were reported.",
         "unseen_unknown": "Not known: this report was made from a results file without its snapshot.",
         "demo": "Demo: these results come from the built-in demo estate on local fake cloud APIs.",
+        "scope_warnings": "Statement scope and scan scope",
         "full": "full",
         "partial": "partial",
         "none": "none",
@@ -90,6 +100,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_failures": "不合格のチェックはありません。",
         "check": "チェック",
         "check_title": "タイトル",
+        "finding": "指摘内容",
         "resource": "リソース",
         "account_region": "アカウント / リージョン",
         "controls": "ISMAP 管理策",
@@ -110,6 +121,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_unseen": "収集漏れの報告はありません。",
         "unseen_unknown": "不明です（スナップショットのない結果ファイルから作成したレポートのため）。",
         "demo": "デモ: この結果は、ローカルの疑似クラウド API 上の組み込みデモ環境のものです。",
+        "scope_warnings": "言明書の対象範囲とスキャン範囲の差異",
         "full": "完全",
         "partial": "部分",
         "none": "なし",
@@ -141,7 +153,8 @@ CONTROL_STATUS_LABELS: dict[str, dict[str, str]] = {
         "PARTIAL": "一部準拠",
         "MANUAL": "手動確認",
         "NOT_EVALUATED": "未評価",
-        "EXCLUDED": "対象外",
+        # 適用除外 (GLOSSARY): 対象外 is the NOT_APPLICABLE verdict's label.
+        "EXCLUDED": "適用除外",
     },
 }
 
@@ -241,7 +254,7 @@ class MarkdownRenderer(Renderer[str]):
                 {
                     "severity": SEVERITY_LABELS[lang][r.severity.value],
                     "check_id": r.check_id,
-                    "title": localized(r.title, lang, r.check_id),
+                    "title": outcome_text(r, lang),
                     "resource_name": r.resource_name,
                     "resource_id": r.resource_id,
                     "where": f"{r.account} / {r.region}",
@@ -261,6 +274,7 @@ class MarkdownRenderer(Renderer[str]):
             ],
             "controls": None if meta.controls is None else [self._control_row(c) for c in meta.controls],
             "unseen": None if meta.unseen is None else list(meta.unseen),
+            "scope_warnings": scope_warning_lines(meta.statement_scope, lang),
         }
 
     def _control_row(self, control: dict[str, Any]) -> dict[str, str]:

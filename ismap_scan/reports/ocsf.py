@@ -45,7 +45,7 @@ from py_ocsf_models.objects.remediation import Remediation
 from py_ocsf_models.objects.resource_details import ResourceDetails
 
 from ..model import Result, Severity, Verdict
-from .base import Renderer, localized
+from .base import Renderer, localized, outcome_text
 
 PRODUCT_NAME = "ismap-scan"
 VENDOR_NAME = "ismap-scan project"
@@ -134,7 +134,7 @@ class OcsfRenderer(Renderer[list[dict[str, Any]]]):
             status=StatusID.New.name,
             status_code=r.verdict.value,
             status_detail=r.message or None,
-            message=f"{title}: {r.resource_name}",
+            message=f"{outcome_text(r, lang)} ({r.resource_name})",
             metadata=Metadata(
                 product=Product(name=PRODUCT_NAME, vendor_name=VENDOR_NAME, version=self.meta.tool_version),
                 event_code=r.check_id,

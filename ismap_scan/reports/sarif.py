@@ -30,7 +30,7 @@ from urllib.parse import quote
 import sarif_pydantic as sp
 
 from ..model import Result, Severity, Verdict
-from .base import Renderer, ReportMeta, localized
+from .base import Renderer, ReportMeta, localized, outcome_text
 
 SARIF_SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -175,10 +175,12 @@ class SarifRenderer(Renderer[dict[str, Any]]):
         )
 
     def _result(self, r: Result, index: int) -> sp.Result:
-        title = localized(r.title, self.meta.language, r.check_id)
-        text = f"{title}: {r.resource_name} ({r.resource_id})"
-        if r.message:
-            text += f": {r.message}"
+        # The title states the desired state; the message must say it is not met (a bare title reads as
+        # if the resource complied).
+        where = (
+            r.resource_id if r.resource_name in ("", r.resource_id) else f"{r.resource_name}, {r.resource_id}"
+        )
+        text = f"{outcome_text(r, self.meta.language)} ({where})"
         return sp.Result(
             rule_id=r.check_id,
             rule_index=index,

@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..model import Result, Verdict
-from .base import Renderer, display_time, localized, scope_text
+from .base import Renderer, display_time, localized, outcome_text, scope_text, scope_warning_lines
 from .markdown import CONTROL_STATUS_LABELS, SEVERITY_LABELS, VERDICT_LABELS
+from .markdown import LABELS as MD_LABELS
 
 #: Sheet names per language (Excel limits them to 31 characters).
 SHEETS = {
@@ -55,7 +56,7 @@ STATEMENT_COLUMNS: tuple[tuple[str, str, str, int], ...] = (
 )
 
 FAILING_COLUMNS: tuple[tuple[str, str, str, int], ...] = (
-    ("severity", "重大度", "Severity", 8),
+    ("severity", "重要度", "Severity", 8),
     ("check", "チェック", "Check", 38),
     ("title", "タイトル", "Title", 40),
     ("provider", "クラウド", "Provider", 8),
@@ -63,7 +64,7 @@ FAILING_COLUMNS: tuple[tuple[str, str, str, int], ...] = (
     ("region", "リージョン", "Region", 14),
     ("type", "リソース種別", "Resource type", 22),
     ("resource", "リソース", "Resource", 48),
-    ("message", "理由", "Message", 40),
+    ("message", "指摘内容", "Finding", 40),
     ("evidence", "証跡の値", "Evidence values", 48),
     ("controls", "管理策", "Controls", 22),
     ("waiver", "免除", "Waiver", 32),
@@ -100,6 +101,7 @@ LABELS = {
         "inherited": "継承",
         "waived_until": "免除",
         "no_statement": "言明書の指定なし: 結果のある管理策のみ",
+        "scope_warnings": MD_LABELS["ja"]["scope_warnings"],
     },
     "en": {
         "title": "Statement of applicability (automated evaluation by ismap-scan)",
@@ -130,15 +132,12 @@ LABELS = {
         "inherited": "Inherited",
         "waived_until": "Waived",
         "no_statement": "No statement given: controls with results only",
+        "scope_warnings": MD_LABELS["en"]["scope_warnings"],
     },
 }
 
-#: Control status labels: the Markdown report's, except that in Japanese EXCLUDED reads 適用除外 (GLOSSARY),
-#: since 対象外 is already the label of the NOT_APPLICABLE verdict on the same cover sheet.
-STATUS_LABELS = {
-    "en": dict(CONTROL_STATUS_LABELS["en"]),
-    "ja": {**CONTROL_STATUS_LABELS["ja"], "EXCLUDED": "適用除外"},
-}
+#: Control status labels: the Markdown report's (one set of terms across every report).
+STATUS_LABELS = CONTROL_STATUS_LABELS
 
 PROFILE_NAMES = {"ismap": "ISMAP", "ismap-liu": "ISMAP-LIU"}
 #: Fill colours of the status cell (ARGB), the same meaning in both languages.
@@ -210,6 +209,7 @@ class XlsxRenderer(Renderer[dict[str, Sheet]]):
             [L["check_pack"], m.check_pack_hash],
             [L["catalog"], catalog],
             [L["statement"], a.get("path", L["no_statement"])],
+            [L["scope_warnings"], "\n".join(scope_warning_lines(m.statement_scope, lang)) or L["none"]],
             ["", ""],
             [L["statuses"], ""],
         ]
@@ -251,7 +251,7 @@ class XlsxRenderer(Renderer[dict[str, Sheet]]):
             "" if selected is None else (L["selected"] if selected else L["excluded"]),
             c.get("reason", ""),
             c.get("individual_control", ""),
-            "\n".join(f"{k} ({v})" for k, v in checks.items()),
+            "\n".join(f"{k} ({MD_LABELS[lang].get(v, v)})" for k, v in checks.items()),
             len(c.get("resources") or []),
             counts.get("PASS", 0),
             counts.get("FAIL", 0),
@@ -276,11 +276,11 @@ class XlsxRenderer(Renderer[dict[str, Sheet]]):
             r.region,
             r.resource_type,
             r.resource_id,
-            r.message,
+            outcome_text(r, lang),
             "\n".join(
                 f"{k} = {json.dumps(v, ensure_ascii=False, default=str)}" for k, v in r.evidence.items()
             ),
-            "\n".join(f"{c.id} ({c.coverage})" for c in r.controls),
+            "\n".join(f"{c.id} ({MD_LABELS[lang].get(c.coverage, c.coverage)})" for c in r.controls),
             waiver_text,
             r.finding_key,
         ]

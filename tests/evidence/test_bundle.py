@@ -201,3 +201,169 @@ def test_the_statement_is_bundled_and_control_statuses_reproduce_in_full(
     assert rep.integrity == "ok" and rep.reproducibility == "FAILED"
     assert [p.code for p in rep.problems] == ["not_reproducible"]
     assert "control statuses differ" in rep.problems[0].message
+
+
+# ------------------------------------------------------------------------------- hostile bundles (review)
+
+
+def _manifest_and_names(path: Path) -> tuple[dict[str, Any], list[str]]:
+    with zipfile.ZipFile(path) as zf:
+        return json.loads(zf.read("manifest.json")), zf.namelist()
+
+
+def _with_manifest(
+    src: Path, dst: Path, manifest: dict[str, Any], extra: dict[str, bytes] | None = None
+) -> Path:
+    """``src`` with its manifest replaced (and ``extra`` members added), manifest.sig dropped."""
+    _rewrite(
+        src,
+        dst,
+        lambda n, d: (
+            None if n == "manifest.sig" else (json.dumps(manifest).encode() if n == "manifest.json" else d)
+        ),
+    )
+    if extra:
+        with zipfile.ZipFile(dst, "a") as zf:
+            for name, data in extra.items():
+                zf.writestr(name, data)
+    return dst
+
+
+def test_every_member_is_hashed_in_the_signed_manifest(made: dict[str, Any]) -> None:
+    manifest, names = _manifest_and_names(made["path"])
+    assert set(names) - {"manifest.json", "manifest.sig"} == set(manifest["members"])
+    assert any("/reports/" in n for n in manifest["members"])  # reports too, not only the evidence files
+
+
+def test_forged_report_with_the_signature_deleted_fails_with_a_trusted_key(made: dict[str, Any]) -> None:
+    """The attack: change a report, fix its hash in manifest.json, delete manifest.sig."""
+    import hashlib
+
+    manifest, names = _manifest_and_names(made["path"])
+    report = next(n for n in names if n.endswith("reports/summary.md"))
+    forged = b"# All controls COMPLIANT. 0 failures.\n"
+    manifest["members"][report] = {"sha256": hashlib.sha256(forged).hexdigest(), "bytes": len(forged)}
+    dst = made["tmp"] / "forged.zip"
+    _rewrite(
+        made["path"],
+        dst,
+        lambda n, d: (
+            None
+            if n == "manifest.sig"
+            else forged
+            if n == report
+            else json.dumps(manifest).encode()
+            if n == "manifest.json"
+            else d
+        ),
+    )
+    rep = verify_bundle(dst, made["pub"])
+    assert rep.integrity == "ok" and rep.reproducibility == "ok"  # the forgery is otherwise consistent
+    assert rep.authenticity == "FAILED" and rep.codes() == ["signature_missing"]
+    res = CliRunner().invoke(cli, ["bundle", "verify", str(dst), "--public-key", str(made["pub"])], obj={})
+    assert (
+        res.exit_code == 3 and "signature_missing" in res.output and "manifest.sig is missing" in res.output
+    )
+    # Without a trusted key nothing can be said either way: "unsigned", as before.
+    assert verify_bundle(dst).authenticity.startswith("unsigned")
+    # With the signature kept, the changed report breaks it.
+    kept = made["tmp"] / "forged-kept-sig.zip"
+    _rewrite(
+        made["path"],
+        kept,
+        lambda n, d: (
+            forged if n == report else (json.dumps(manifest).encode() if n == "manifest.json" else d)
+        ),
+    )
+    assert "signature_invalid" in verify_bundle(kept, made["pub"]).codes()
+
+
+def test_scan_signature_by_another_key_fails_authenticity(
+    tmp_path: Path, scan_factory: Any, store_kwargs: Any
+) -> None:
+    """Scans stored with key B, bundle signed with key A, verified with A: the scans are not A's."""
+    priv_a, pub_a = generate_keypair(tmp_path / "a")
+    priv_b, _pub_b = generate_keypair(tmp_path / "b")
+    with open_store(f"sqlite:///{tmp_path / 'ev.sqlite3'}") as store:
+        store.store_scan(scan_factory({"a": True}), sign_key=priv_b, **store_kwargs)
+        path = tmp_path / "mixed.zip"
+        create_bundle(store, store.list_scans(), path, sign_key=priv_a)
+    rep = verify_bundle(path, pub_a)
+    assert rep.authenticity == "FAILED" and rep.codes() == ["signature_untrusted"]
+    assert "not the trusted key" in rep.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "words"),
+    [
+        ("file_and_folder", "member_conflict", "both a file and the folder"),
+        ("long_name", "bad_member_name", "name too long"),
+        ("member_not_dict", "bad_manifest", "must be {'sha256'"),
+        ("scans_str", "bad_manifest", "scans[0] must be an object"),
+        ("scans_not_list", "bad_manifest", "'scans' must be a non-empty list"),
+        ("scan_id_path", "bad_manifest", "scan_id must be a scan ID"),
+        ("pack_dir_path", "bad_manifest", "pack_dir must be packs/"),
+    ],
+)
+def test_malformed_bundle_manifests_and_names_are_problems_not_crashes(
+    made: dict[str, Any], case: str, code: str, words: str
+) -> None:
+    import hashlib
+
+    manifest, names = _manifest_and_names(made["path"])
+    results = _first_results(names)
+    extra: dict[str, bytes] = {}
+    if case == "file_and_folder":
+        extra = {results + "/x": b"x"}
+    elif case == "long_name":
+        extra = {results.rsplit("/", 1)[0] + "/reports/" + "a" * 300: b"x"}
+    elif case == "member_not_dict":
+        manifest["members"][results] = [1]
+    elif case == "scans_str":
+        manifest["scans"] = ["x"]
+    elif case == "scans_not_list":
+        manifest["scans"] = {"x": 1}
+    elif case == "scan_id_path":
+        manifest["scans"][0]["scan_id"] = "../../etc"
+    elif case == "pack_dir_path":
+        manifest["scans"][0]["pack_dir"] = "/etc"
+    for name, data in extra.items():
+        manifest["members"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    dst = _with_manifest(made["path"], made["tmp"] / f"{case}.zip", manifest, extra)
+    rep = verify_bundle(dst)
+    assert rep.codes() == [code] and words in rep.problems[0].message, rep.problems
+    res = CliRunner().invoke(cli, ["bundle", "verify", str(dst)], obj={})
+    assert res.exit_code == 3 and code in res.output
+
+
+def test_bundled_check_nested_too_deeply_is_not_reproducible_not_a_crash(made: dict[str, Any]) -> None:
+    import hashlib
+
+    manifest, names = _manifest_and_names(made["path"])
+    pack_file = next(n for n in names if n.startswith("packs/") and n.endswith("s3.yaml"))
+    with zipfile.ZipFile(made["path"]) as zf:
+        body = (
+            zf.read(pack_file)
+            + (
+                "\n- id: aws.s3.zz_deep\n  resource: aws.s3.bucket\n  severity: low\n  title: {en: t, ja: t}\n"
+                f'  remediation: {{en: r, ja: r}}\n  assert: "{"(" * 5000}`true`{")" * 5000}"\n'
+            ).encode()
+        )
+    manifest["members"][pack_file] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+    dst = made["tmp"] / "deep.zip"
+    _rewrite(
+        made["path"],
+        dst,
+        lambda n, d: (
+            None
+            if n == "manifest.sig"
+            else body
+            if n == pack_file
+            else json.dumps(manifest).encode()
+            if n == "manifest.json"
+            else d
+        ),
+    )
+    rep = verify_bundle(dst)
+    assert rep.reproducibility == "FAILED" and "not_reproducible" in rep.codes()
+    assert any("nested too deeply" in p.message for p in rep.problems)

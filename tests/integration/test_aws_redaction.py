@@ -116,3 +116,25 @@ def test_planted_secrets_are_redacted(aws_settings: AwsSettings, aws_session: An
     assert bucket.redactions == ["data.Tags[1].Value"]
     # nothing else was touched: ordinary records carry no redactions
     assert all(not r.redactions for r in records if r.type in ("aws.account", "aws.region"))
+
+
+def test_secret_in_name_tag_never_reaches_the_record(aws_settings: AwsSettings, aws_session: Any) -> None:
+    """Regression: the record name is taken from the Name tag; a secret there was redacted in ``data`` but
+    kept in ``name``, which every report prints. The name falls back to the (stable) record ID."""
+    ec2 = aws_session.client("ec2")
+    ec2.run_instances(
+        ImageId="ami-12345678",
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": f"db password={USER_PASSWORD}"}]}
+        ],
+    )
+    options = CollectOptions(settings=aws_settings, resource_types={"aws.ec2.instance"})
+    records = [r for r in AwsProvider().collect(options, NullProgress()) if r.type == "aws.ec2.instance"]
+    assert len(records) == 1
+    inst = records[0]
+    assert USER_PASSWORD not in json.dumps(inst.to_dict())
+    assert inst.name == inst.id and inst.id.endswith(inst.data["InstanceId"])
+    name_tag = next(i for i, t in enumerate(inst.data["Tags"]) if t["Key"] == "Name")
+    assert inst.redactions == [f"data.Tags[{name_tag}].Value", "name"]

@@ -140,3 +140,61 @@ def test_provider_sessions_are_guarded(counter: ConnectionCounter) -> None:
     t.join()
     assert len(results) == 1 and isinstance(results[0], ReadOnlyViolation)
     assert counter.count == 0
+
+
+# Presigning mints a bearer credential from the scanner's keys without sending anything, so "nothing was
+# sent" is not enough: the guard must refuse to produce the URL or token at all.
+PRESIGN_CALLS: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "rds",
+        "generate_db_auth_token",
+        {"DBHostname": "db.example.internal", "Port": 5432, "DBUsername": "app"},
+    ),
+    ("sts", "generate_presigned_url", {"ClientMethod": "get_caller_identity"}),
+    ("s3", "generate_presigned_url", {"ClientMethod": "list_buckets"}),  # an allow-listed read
+    ("s3", "generate_presigned_url", {"ClientMethod": "get_object", "Params": {"Bucket": "b", "Key": "k"}}),
+    ("s3", "generate_presigned_post", {"Bucket": "example-bucket", "Key": "k"}),
+]
+
+
+@pytest.mark.parametrize("service,method,kwargs", PRESIGN_CALLS)
+def test_unguarded_client_would_presign(service: str, method: str, kwargs: dict[str, Any]) -> None:
+    """Control for the test below: the same call on an unguarded client does produce a signed credential."""
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    out = getattr(session.client(service, endpoint_url="http://127.0.0.1:9"), method)(**kwargs)
+    assert "signature" in str(out).lower()  # X-Amz-Signature / Signature= (URL, token) or POST fields
+
+
+@pytest.mark.parametrize("service,method,kwargs", PRESIGN_CALLS)
+def test_presigning_refused(
+    counter: ConnectionCounter, service: str, method: str, kwargs: dict[str, Any]
+) -> None:
+    client = _guarded_client(service, counter.endpoint)
+    produced: list[Any] = []
+    with pytest.raises(ReadOnlyViolation, match="presigned URLs are never generated"):
+        produced.append(getattr(client, method)(**kwargs))
+    assert produced == [] and counter.count == 0
+
+
+def test_presign_refused_on_provider_sessions(counter: ConnectionCounter) -> None:
+    factory = SessionFactory.create(AwsSettings(endpoint_url=counter.endpoint, max_attempts=1))
+    rds = factory.client("rds", "ap-northeast-1")
+    with pytest.raises(ReadOnlyViolation) as info:
+        rds.generate_db_auth_token(DBHostname="db.example.internal", Port=3306, DBUsername="app")
+    assert info.value.service == "rds-db" and info.value.operation == "connect"
+    with pytest.raises(ReadOnlyViolation):
+        factory.client("sts", "ap-northeast-1").generate_presigned_url("get_caller_identity")
+
+
+def test_guard_on_existing_client_refuses_presign() -> None:
+    from ismap_scan.providers.aws.guard import install_guard_on_client
+
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    rds = session.client("rds", endpoint_url="http://127.0.0.1:9")
+    install_guard_on_client(rds)
+    with pytest.raises(ReadOnlyViolation):
+        rds.generate_db_auth_token(DBHostname="db.example.internal", Port=5432, DBUsername="app")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -190,3 +191,56 @@ def test_help_does_not_import_cloud_sdks(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert "IMPORTED []" in proc.stdout, proc.stdout
+
+
+def test_doctor_json_prints_only_json_lines_on_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ismap_scan.providers.aws.provider import AwsProvider
+    from ismap_scan.providers.diagnostics import DoctorCheck, DoctorStatus
+
+    def fake_doctor(self: Any, options: Any) -> list[DoctorCheck]:
+        # The doctor's checks themselves are tested against moto in tests/integration/test_aws_org.py.
+        return [
+            DoctorCheck("credentials", "aws", DoctorStatus.OK, "fake"),
+            DoctorCheck(
+                "permission",
+                "s3:ListAllMyBuckets",
+                DoctorStatus.MISSING,
+                "AccessDenied",
+                permission="s3:ListAllMyBuckets",
+            ),
+        ]
+
+    monkeypatch.setattr(AwsProvider, "doctor", fake_doctor)
+    result = CliRunner().invoke(cli, ["doctor", "--provider", "aws", "--json"], obj={})
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["status"] for line in lines] == ["ok", "missing"]  # nothing else on stdout
+    assert "ok 1, missing 1" in result.stderr and "Exit 3" in result.stderr
+    assert "s3:ListAllMyBuckets" in result.stderr
+
+
+def test_report_defaults_to_scans_formats_and_keeps_the_scan_times(snapshot: Path, tmp_path: Path) -> None:
+    from ismap_scan.config import DEFAULT_FORMATS
+    from ismap_scan.reports import FORMATS
+
+    out = tmp_path / "out"
+    run("evaluate", str(snapshot), "--output-dir", str(out), "--format", "jsonl")
+    (folder,) = out.iterdir()
+    code, text = run("report", str(folder / "results.jsonl"), "-o", str(tmp_path / "r"))
+    assert code == 0, text
+    expected = {FORMATS[f].filename for f in DEFAULT_FORMATS if f != "jsonl"}
+    assert {p.name for p in (tmp_path / "r").iterdir()} == expected
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    md = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+    assert "| 終了 | " in md and f"(`{manifest['finished_at']}`)" in md  # the scan's end, not render time
+    assert f"(`{manifest['started_at']}`)" in md
+    code, help_text = run("report", "--help")
+    flat = " ".join(help_text.split())
+    assert all(name in flat for name in FORMATS if name != "jsonl")
+
+
+def test_controls_defaults_to_japanese_like_the_reports() -> None:
+    code, text = run("controls", "--format", "csv")
+    assert code == 0, text
+    code_en, text_en = run("controls", "--format", "csv", "--lang", "en")
+    assert code_en == 0 and text != text_en
+    assert "アクセス制御" in text or any("\u3040" <= ch <= "\u30ff" for ch in text)

@@ -89,11 +89,13 @@ def test_mismatch_gives_readable_diff(tmp_path: Path, checks: CheckSet) -> None:
     path = case(tmp_path, text)
     outcome = run_case_file(path, checks)
     assert not outcome.ok
+    # The engine's message names what the assert tests (params bound as JSON literals).
+    shown = "days_since(data.CreationDate) <= `30` && resource.account == '111122223333'"
     assert outcome.diff().splitlines() == [
         f"{path}: check aws.s3.bucket_young: verdicts differ from expected",
         "  arn:aws:s3:::ghost: expected PASS, got (no result: wrong type, or record missing)",
-        "  arn:aws:s3:::old: expected PASS, got FAIL — assert does not hold",
-        "  arn:aws:s3:::young: expected FAIL, got PASS — assert holds",
+        f"  arn:aws:s3:::old: expected PASS, got FAIL — not met: `{shown}`",
+        f"  arn:aws:s3:::young: expected FAIL, got PASS — met: `{shown}`",
     ]
 
 
@@ -101,8 +103,8 @@ def test_unexpected_result_is_reported(tmp_path: Path, checks: CheckSet) -> None
     text = GOOD_CASE.replace('  NOT_APPLICABLE: ["arn:aws:s3:::skip"]\n', "")
     outcome = run_case_file(case(tmp_path, text), checks)
     assert (
-        "  arn:aws:s3:::skip: expected (not expected), got NOT_APPLICABLE — applies is false"
-        in outcome.diff()
+        "  arn:aws:s3:::skip: expected (not expected), got NOT_APPLICABLE — "
+        "not applicable: `data.Name != 'skip'` is false" in outcome.diff()
     )
 
 

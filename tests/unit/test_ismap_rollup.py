@@ -9,7 +9,7 @@ import pytest
 
 from ismap_scan.ismap.assertion import Assertion, load_assertion
 from ismap_scan.ismap.catalog import Catalog, load_catalog
-from ismap_scan.ismap.rollup import ControlState, controls_document, rollup, status_totals
+from ismap_scan.ismap.rollup import ControlState, controls_document, rollup, scope_check, status_totals
 from ismap_scan.model import ControlRef, Result, Severity, Verdict
 
 MINI_CATALOG = """\
@@ -227,3 +227,80 @@ def test_statement_checks_add_evidence(tmp_path: Path, catalog: Catalog) -> None
 def test_statement_lists_every_selected_control_in_id_order(tmp_path: Path, catalog: Catalog) -> None:
     statement = _statement(tmp_path, catalog)
     assert [s.id for s in rollup([], {}, catalog, statement, today=TODAY)] == ["9.4.1", "9.4.2", "9.4.2.2.B"]
+
+
+# ------------------------------------------------------------------------------ statement scope (DESIGN §1/§5)
+
+SCOPE = """\
+scope:
+  accounts: {aws: ["111122223333"]}
+  regions: {aws: [ap-northeast-1, us-east-1]}
+"""
+
+
+def _at(verdict: str, provider: str, account: str, region: str, resource: str) -> Result:
+    r = _result("aws.iam.x", verdict, resource)
+    r.provider, r.account, r.region = provider, account, region
+    return r
+
+
+def test_rollup_counts_only_results_inside_the_statement_scope(tmp_path: Path, catalog: Catalog) -> None:
+    statement = _statement(tmp_path, catalog, SCOPE)
+    check_map = {"aws.iam.x": [ControlRef("9.4.2", "full")]}
+    results = [
+        _at("PASS", "aws", "111122223333", "global", ALICE),  # global belongs to an in-scope account
+        _at("PASS", "aws", "111122223333", "ap-northeast-1", "arn:tokyo"),
+        _at("FAIL", "aws", "444455556666", "ap-northeast-1", "arn:member"),  # account not in the statement
+        _at("FAIL", "aws", "111122223333", "eu-west-1", "arn:ireland"),  # region not in the statement
+        _at("FAIL", "sakura", "123456789012", "is1a", "sakura-disk"),  # provider not in the statement
+    ]
+    s = _by_id(rollup(results, check_map, catalog, statement, today=TODAY))["9.4.2"]
+    assert s.status is ControlState.COMPLIANT
+    assert s.counts == {"PASS": 2, "FAIL": 0, "NOT_APPLICABLE": 0, "ERROR": 0}
+    assert s.resources == sorted([ALICE, "arn:tokyo"])
+
+    check = scope_check(
+        results,
+        statement,
+        {
+            "providers": ["aws", "sakura"],
+            "accounts": {"aws": ["111122223333", "444455556666"], "sakura": ["123456789012"]},
+            "regions": {"aws": ["ap-northeast-1", "eu-west-1"], "sakura": ["is1a"]},
+        },
+    )
+    assert check.outside == [
+        {"provider": "aws", "account": "111122223333", "region": "eu-west-1", "results": 1},
+        {"provider": "aws", "account": "444455556666", "region": "", "results": 1},
+        {"provider": "sakura", "account": "", "region": "", "results": 1},
+    ]
+    # us-east-1 is in the statement but the scan never reached it.
+    assert check.not_scanned == [{"provider": "aws", "kind": "region", "value": "us-east-1"}]
+    doc = controls_document(catalog, [s.to_dict()], statement, TODAY, scope=check)
+    assert doc["scope"]["outside"] == check.outside
+    assert doc["scope"]["warnings"] == [
+        "1 results from aws 111122223333 eu-west-1 are outside the statement's scope: kept in "
+        "results.jsonl, not counted in control statuses",
+        "1 results from aws 444455556666 are outside the statement's scope: kept in results.jsonl, "
+        "not counted in control statuses",
+        "1 results from sakura are outside the statement's scope: kept in results.jsonl, "
+        "not counted in control statuses",
+        "statement scope not scanned: aws region us-east-1",
+    ]
+
+
+def test_statement_without_scope_limits_nothing(tmp_path: Path, catalog: Catalog) -> None:
+    statement = _statement(tmp_path, catalog)
+    results = [_at("FAIL", "sakura", "123456789012", "is1a", "sakura-disk")]
+    check_map = {"aws.iam.x": [ControlRef("9.4.2", "full")]}
+    s = _by_id(rollup(results, check_map, catalog, statement, today=TODAY))["9.4.2"]
+    assert s.status is ControlState.NON_COMPLIANT
+    check = scope_check(results, statement, {"providers": ["sakura"]})
+    assert (check.outside, check.not_scanned) == ([], [])
+    assert scope_check(results, None, None).to_dict() == {"outside": [], "not_scanned": [], "warnings": []}
+
+
+def test_statement_names_a_provider_the_scan_did_not_reach(tmp_path: Path, catalog: Catalog) -> None:
+    statement = _statement(tmp_path, catalog, SCOPE)
+    check = scope_check([], statement, {"providers": ["sakura"], "accounts": {"sakura": ["1"]}})
+    assert check.not_scanned == [{"provider": "aws", "kind": "provider", "value": "aws"}]
+    assert check.warnings() == ["statement scope not scanned: aws"]

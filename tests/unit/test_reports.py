@@ -253,7 +253,9 @@ def test_markdown_summary_english(results: list[Result]) -> None:
     assert failures[0][:2] == ["Critical", "`aws.iam.root_mfa_enabled`"]  # worst first
     assert failures[0][4] == f"{OTHER_ACCOUNT} / global"
     assert failures[0][5] == "6.2.1 (full); 6.2.2 (partial)"
-    assert failures[1][2] == "Title of aws.s3.bucket\\_versioning\\_enabled"
+    assert (
+        failures[1][2] == "Not met: Title of aws.s3.bucket\\_versioning\\_enabled — Versioning is Suspended"
+    )
     errors = _table_rows(md, "## Could not be evaluated (1)")
     assert errors[0][0] == "`aws.ec2.security_group_no_public_ssh`"
     assert "AccessDenied" in errors[0][3]
@@ -341,12 +343,22 @@ def test_csv_rows(results: list[Result], tmp_path: Path, lang: str) -> None:
         assert row["remediation"] == r.remediation[lang]
         assert row["remediation_url"] == "https://docs.aws.amazon.com/s3/"
     root = rows[3]
-    assert root["controls"] == "6.2.1 (full); 6.2.2 (partial)"
+    # Coverage words in the report's language ("(部分)" in Japanese, as in every other report).
+    assert (
+        root["controls"]
+        == {
+            "en": "6.2.1 (full); 6.2.2 (partial)",
+            "ja": "6.2.1 (完全); 6.2.2 (部分)",
+        }[lang]
+    )
     evil = rows[2]
     # Kept whole, line break included. Only a cell's first character can start a formula, so the "=" on
-    # the second line is harmless; the message starts with "=" and is neutralised.
+    # the second line is harmless.
     assert evil["resource_name"] == EVIL_NAME
-    assert evil["message"] == "'=1+1"
+    # A FAIL says the desired state (the title) is not met, in the report's language; the check's own
+    # reason follows.
+    not_met = {"en": "Not met: ", "ja": "未達: "}[lang]
+    assert evil["message"] == f"{not_met}{evil['title']} — =1+1"
 
 
 def test_csv_guards_every_formula_start() -> None:

@@ -31,7 +31,7 @@ def _result(check: str, verdict: Verdict, resource: str, name: str | None = None
         resource_id=resource,
         resource_name=name or resource,
         collected_at="2026-11-30T01:02:03Z",
-        message="assert does not hold" if verdict is Verdict.FAIL else "",
+        message="not met: `data.X`" if verdict is Verdict.FAIL else "",
         title={"en": "Default VPC not in use", "ja": "デフォルトVPCを使用しない"},
         evidence={"data.IsDefault": True, "data.NetworkInterfaces": ["eni-1"]},
         controls=[ControlRef("9.5.1.P", "partial")],
@@ -125,7 +125,7 @@ def test_japanese_workbook(tmp_path: Path, scan: tuple[list[Result], list[dict]]
         "○",
         "非準拠",
     )
-    assert "aws.iam.user_console_mfa_enabled (partial)" in basic[col["チェック"]]
+    assert "aws.iam.user_console_mfa_enabled (部分)" in basic[col["チェック"]]
     excluded = rows["14.2.7"]
     assert (excluded[col["選択"]], excluded[col["状態"]]) == ("除外", "適用除外")
     assert excluded[col["除外理由"]].startswith("No development is outsourced")

@@ -318,6 +318,12 @@ def _seed_member(
             {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
         ],
     )
+    # moto builds an account's EC2 region on first use, with a default VPC, subnets and security group whose
+    # IDs come from its seeded generator (server.py): build the member's other regions here, in order, and
+    # not in the scan's concurrent reads, so those IDs are the same every run.
+    for region in result.regions:
+        if region != primary:
+            client(session, "ec2", region).describe_vpcs()
     result.resources["member-account"] = ("aws.account", "global", f"arn:aws:iam::{member}:root")
     result.resources["member-region-primary"] = ("aws.region", primary, f"arn:aws::{primary}:{member}:region")
     result.resources["member-sg-open-ssh"] = (

@@ -201,31 +201,13 @@ class _Seeder:
         for role in ROLES:
             r = self.region(role)
             self.add(f"region-{role}", "aws.region", r, f"arn:aws::{r}:{self.account_id}:region", r)
-        # EC2 is the slow part (moto builds each region's backend on first use, ~1.5 s): warm the regions in
-        # threads while IAM, KMS and S3 are seeded, then seed EC2 per region in parallel.
-        warm = [threading.Thread(target=self._warm_ec2, args=(r,), daemon=True) for r in self.regions]
-        for t in warm:
-            t.start()
+        # One thread, fixed order: every ID moto makes (default VPCs, security groups, snapshots, ...) is the
+        # next draw of its seeded ``mock_random`` (see server.py), so racing creates would reshuffle them.
         self.seed_iam()
         self.seed_kms()
         self.seed_s3()
-        for t in warm:
-            t.join()
-        errors: list[BaseException] = []
-
-        def ec2_role(role: str) -> None:
-            try:
-                self.seed_ec2(role)
-            except BaseException as exc:  # re-raised below on the caller's thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=ec2_role, args=(role,), daemon=True) for role in ROLES]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
+        for role in ROLES:
+            self.seed_ec2(role)
         # Log groups first: the multi-region trail delivers to one (seed_services.seed_log_groups).
         services = ServiceSeeder(self)
         services.seed_log_groups()
@@ -266,9 +248,6 @@ class _Seeder:
                 os.environ.pop(_LOAD_POLICIES_ENV, None)
             else:
                 os.environ[_LOAD_POLICIES_ENV] = saved
-
-    def _warm_ec2(self, region: str) -> None:
-        self.client("ec2", region).describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
 
     # -- IAM
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import html
 import json
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -117,10 +119,13 @@ def normalize(value: Any) -> Any:
 def classify_error(exc: BaseException) -> tuple[str, str]:
     """``(code, message)`` for a failed call.
 
-    ``ClientError`` -> the API's ``Error.Code`` (``AccessDenied``, ``Throttling``); HTTP 501 or a message
-    saying "has not been implemented" (moto, see ``demo/aws/server.py``) -> ``NotImplemented``; a body
-    without an AWS error code -> ``HTTP<status>``. botocore transport and other errors -> the exception
-    class name (``EndpointConnectionError``, ``ResponseParserError``).
+    ``ClientError`` -> the API's ``Error.Code`` (``AccessDenied``, ``Throttling``) and message; HTTP 501 or a
+    message saying "has not been implemented" (moto, see ``demo/aws/server.py``) -> ``NotImplemented``; a
+    body without an AWS error code (botocore then gives the HTTP status as the code, e.g. an HTML 500 page
+    from a proxy, a load balancer or an emulator) -> ``HTTP<status>`` with the message
+    ``HTTP 500 without an AWS error code (<page title>)``. botocore transport and other errors -> the
+    exception class name (``EndpointConnectionError``, ``ResponseParserError``). Messages other than an AWS
+    error's own are one line, never markup, and at most 300 characters: they end up in every report.
     """
     from botocore.exceptions import ClientError
     from botocore.parsers import ResponseParserError
@@ -131,18 +136,40 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
         message = str(err.get("Message") or exc)
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         if status == 501 or "not been implemented" in message or code == "NotImplementedException":
-            return "NotImplemented", message[:500]
+            return "NotImplemented", _short(message)
         if not code or code.isdigit():
-            # botocore found no AWS error code in the body (an HTML page from a proxy or an emulator).
-            return f"HTTP{status or code}", _short(message)
+            # botocore found no AWS error code in the body and used the HTTP status (rest-json, json and
+            # rest-xml parsers); the "message" is then whatever the body was, often a whole HTML page.
+            status_text = str(status or code or "")
+            head = f"HTTP {status_text} without an AWS error code" if status_text else "no AWS error code"
+            detail = _short(message)
+            return f"HTTP{status_text}", _short(head + (f" ({detail})" if detail else ""))
         return code, message
     if isinstance(exc, ResponseParserError):
+        # Query/ec2 parsers put the raw body (b'<!doctype html>...') into the exception text.
         return "ResponseParserError", _short(str(exc))
     return type(exc).__name__, _short(str(exc))
 
 
+#: An HTML/XML tag, comment or doctype: where a non-AWS body starts inside an error text.
+_MARKUP = re.compile(r"<\s*[!?/]?[A-Za-z][^>]*>|<!--")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+
+
 def _short(message: str, limit: int = 300) -> str:
-    """One line of at most ``limit`` characters (bodies of unparseable answers can be whole HTML pages)."""
+    """One line of at most ``limit`` characters and no markup.
+
+    A text with tags in it (an HTML error page, or botocore's "invalid XML received: b'<html>...'") keeps the
+    plain text before the first tag plus the page ``<title>``, if any: ``Unable to parse response ...
+    (500 Internal Server Error)``. A text that is nothing but a page gives just its title (or ``""``).
+    """
+    found = _MARKUP.search(message)
+    if found:
+        title = _TITLE.search(message)
+        head = message[: found.start()].rstrip().removesuffix("b'").removesuffix('b"').rstrip(" :\n")
+        title_text = " ".join(html.unescape(_MARKUP.sub(" ", title.group(1))).split()) if title else ""
+        message = f"{head} ({title_text})" if head and title_text else head or title_text
+        message = message.replace("<", "‹").replace(">", "›")  # an entity in the title may decode to a tag
     flat = " ".join(message.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 

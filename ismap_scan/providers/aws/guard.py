@@ -8,6 +8,19 @@ declarations (``types.allowed_operations()``), which include the few identity ca
 
 Data-plane reads are refused even if someone adds them to the allow-list: they return object contents,
 secret values, plaintext or code, none of which a configuration check needs (:data:`DATA_PLANE_DENY`).
+
+Presigning is refused outright, whatever the operation: a presigned URL (``generate_presigned_url``,
+``generate_presigned_post``) or an RDS IAM auth token (``generate_db_auth_token``, a presigned
+``rds-db:connect`` URL) is a bearer credential minted from the scanner's own keys without any request being
+sent, so the allow-list, which is about what goes over the wire, cannot judge it. Two hooks:
+
+- ``provide-client-params`` sees ``context["is_presign_request"]`` (botocore sets it in the client's
+  ``generate_presigned_url`` / ``generate_presigned_post``) and refuses before anything is serialised;
+- ``before-sign`` fires inside ``RequestSigner.sign`` for every signature, including the ones
+  ``generate_db_auth_token`` makes by calling ``RequestSigner.generate_presigned_url`` directly (no client
+  method, so no ``provide-client-params``). There the ``signature_version`` carries botocore's presign suffix
+  (``v4-query``, ``s3v4-presign-post``; ``RequestSigner._choose_signer``), and it is refused before the
+  signer computes anything.
 """
 
 from __future__ import annotations
@@ -98,14 +111,50 @@ def check_operation(
         raise ReadOnlyViolation(service, operation, "not in the allow-list of declared read operations")
 
 
+#: ``signature_version`` suffixes botocore appends when signing for a presigned URL or POST
+#: (``RequestSigner._choose_signer``: ``presign-url`` -> ``-query``, ``presign-post`` -> ``-presign-post``).
+_PRESIGN_SUFFIXES = ("-query", "-presign-post")
+
+
 def make_guard_handler(allowed: Collection[tuple[str, str]]) -> Callable[..., None]:
-    """A botocore ``provide-client-params`` handler enforcing ``allowed`` (see :func:`check_operation`)."""
+    """A botocore ``provide-client-params`` handler enforcing ``allowed`` (see :func:`check_operation`).
+
+    Also refuses every client-level presign (``context["is_presign_request"]``), allowed operation or not.
+    """
     frozen = frozenset(allowed)
 
-    def _guard(params: dict[str, Any], model: Any, **_: Any) -> None:
-        check_operation(model.service_model.service_name, model.name, params or {}, frozen)
+    def _guard(params: dict[str, Any], model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
+        service, operation = model.service_model.service_name, model.name
+        if context and context.get("is_presign_request"):
+            raise ReadOnlyViolation(service, operation, "presigned URLs are never generated")
+        check_operation(service, operation, params or {}, frozen)
 
     return _guard
+
+
+def refuse_presign(
+    request: Any = None,
+    signature_version: Any = None,
+    signing_name: Any = None,
+    operation_name: Any = None,
+    **_: Any,
+) -> None:
+    """A botocore ``before-sign`` handler: raise :class:`ReadOnlyViolation` when the signature being made is a
+    presign (``generate_db_auth_token``, ``generate_presigned_url``/``_post``); standard request signing passes.
+
+    ``signature_version`` is a string such as ``"v4-query"`` (or ``botocore.UNSIGNED``, which signs nothing).
+    """
+    context = getattr(request, "context", None) or {}
+    presign_suffix = isinstance(signature_version, str) and signature_version.endswith(_PRESIGN_SUFFIXES)
+    if presign_suffix or context.get("is_presign_request"):
+        raise ReadOnlyViolation(str(signing_name), str(operation_name), "presigned URLs are never generated")
+
+
+def _register(events: Any, allowed: Collection[tuple[str, str]]) -> None:
+    events.register(
+        "provide-client-params", make_guard_handler(allowed), unique_id="ismap-scan-read-only-guard"
+    )
+    events.register("before-sign", refuse_presign, unique_id="ismap-scan-presign-guard")
 
 
 def install_guard(session: Any, allowed: Collection[tuple[str, str]] | None = None) -> None:
@@ -121,9 +170,7 @@ def install_guard(session: Any, allowed: Collection[tuple[str, str]] | None = No
     events = getattr(session, "events", None)
     if events is None:
         events = session.get_component("event_emitter")
-    events.register(
-        "provide-client-params", make_guard_handler(allowed), unique_id="ismap-scan-read-only-guard"
-    )
+    _register(events, allowed)
 
 
 def install_guard_on_client(client: Any, allowed: Collection[tuple[str, str]] | None = None) -> None:
@@ -132,6 +179,4 @@ def install_guard_on_client(client: Any, allowed: Collection[tuple[str, str]] | 
         from .types import allowed_operations
 
         allowed = allowed_operations()
-    client.meta.events.register(
-        "provide-client-params", make_guard_handler(allowed), unique_id="ismap-scan-read-only-guard"
-    )
+    _register(client.meta.events, allowed)

@@ -8,8 +8,10 @@ clients, saclient ``apiRequestRateLimit``). Unknown keys are refused (``extra="f
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -28,7 +30,8 @@ class SakuraSettings(BaseModel):
       never written to the snapshot or manifest). Prefer the environment.
     - ``zones``: zone names to scan (``is1a``, ``tk1b``...) or ``"all"`` = every zone ``GET /zone`` lists.
     - ``api_root``: the IaaS root, default :data:`DEFAULT_API_ROOT` (``--sakura-api-root``; tests and private
-      endpoints). The IAM and object-storage roots are derived from it unless given.
+      endpoints). The IAM and object-storage roots are derived from it unless given. Every root must be
+      ``https://``; plain ``http://`` is accepted only for a loopback host (see :func:`check_api_root`).
     - ``iam_root`` / ``objectstorage_root``: override the derived roots of the newer APIs.
     - ``rate_limit``: requests per second, client side, across all threads; ``0`` switches pacing off.
     - ``max_retries``: retries per request on 423 / 429 / 503 and connection errors (urllib3 ``Retry``).
@@ -71,11 +74,7 @@ class SakuraSettings(BaseModel):
     @field_validator("api_root", "iam_root", "objectstorage_root")
     @classmethod
     def _check_root(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        if not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError(f"not an http(s) URL: {v!r}")
-        return v.rstrip("/")
+        return None if v is None else check_api_root(v)
 
     def iam_api_root(self) -> str:
         """IAM API root: ``iam_root``, else ``…/cloud/api/iam/1.0`` beside the IaaS root's ``…/cloud/zone``."""
@@ -90,6 +89,35 @@ class SakuraSettings(BaseModel):
         return self.api_root + "/is1a/api/objectstorage/1.0"
 
 
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ``::1``); ``host`` as ``urlsplit().hostname`` gives it."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_root(url: str) -> str:
+    """``url`` without trailing ``/`` if it may serve as a Sakura API root, else ``ValueError`` saying why.
+
+    Every request carries the API key as HTTP Basic credentials (``Authorization: Basic``), which plain HTTP
+    would send in clear text, so ``http://`` is allowed only where the traffic cannot leave the machine: the
+    host ``localhost`` or a loopback address (127.0.0.0/8, ``::1``), as the local fake API and tests use.
+    """
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ValueError(
+            f"plain http:// would send the API key unencrypted to {host!r}; use https:// "
+            "(http:// is accepted only for localhost, 127.0.0.0/8 and ::1)"
+        )
+    return url.rstrip("/")
+
+
 def _cloud_base(api_root: str) -> str:
     """``https://secure.sakura.ad.jp/cloud/zone`` -> ``https://secure.sakura.ad.jp/cloud``."""
     return api_root[: -len("/zone")] if api_root.endswith("/zone") else api_root
@@ -98,7 +126,8 @@ def _cloud_base(api_root: str) -> str:
 def with_api_root(current: SakuraSettings | None, api_root: str) -> SakuraSettings:
     """``current`` (or defaults) with ``api_root`` replaced: the ``--sakura-api-root`` option.
 
-    Raises :class:`~ismap_scan.errors.InputError` when ``api_root`` is not an http(s) URL.
+    Raises :class:`~ismap_scan.errors.InputError` when ``api_root`` is not an http(s) URL, or is ``http://``
+    to a host that is not loopback (:func:`check_api_root`).
     """
     from pydantic import ValidationError
 
