@@ -110,6 +110,8 @@ def _run_scan(ctx: click.Context, *, evaluate_too: bool, **opts: Any) -> None:
         from ..demo.runner import DEMO_PROVIDERS
 
         scan_providers = scan_providers or list(DEMO_PROVIDERS)
+    if cfg.output.dir.exists() and not cfg.output.dir.is_dir():
+        raise InputError(f"output folder {cfg.output.dir} exists and is not a folder")
     # Validate the check selection before anything starts (a demo takes seconds to seed).
     add_checks_dirs(cfg, opts.get("checks_dirs"))
     checks = pipeline.build_checkset(cfg, _split_csv(opts["check_ids"]), providers=scan_providers)
