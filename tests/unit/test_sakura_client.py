@@ -182,11 +182,18 @@ def test_rate_limiter_paces_to_the_rate() -> None:
 
 
 def test_rate_limiter_is_shared_across_requests(app: SakuraHandle) -> None:
+    from ismap_scan.providers.sakura.ratelimit import RateLimiter
+
     settings = SakuraSettings(api_root=app.api_root, rate_limit=20)
     c = SakuraClient(settings, CREDS)
+    # A frozen clock makes the test independent of how fast the machine answers: 5 requests at 20/s with a
+    # bucket of 1 must wait 4 × 0.05 s in total, all through the client's one limiter.
+    slept: list[float] = []
+    c.limiter = RateLimiter(20, clock=lambda: 100.0, sleep=slept.append)
     for _ in range(5):
         c.get(c.zone_url("is1a", "auth-status"))
-    assert c.limiter.waited == pytest.approx(0.2, abs=0.05)
+    assert slept == pytest.approx([0.05, 0.1, 0.15, 0.2])
+    assert c.limiter.waited == pytest.approx(0.5)
 
 
 # -- credentials --------------------------------------------------------------------------------------------
