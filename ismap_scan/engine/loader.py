@@ -574,25 +574,33 @@ class CheckSet:
         order, then the Python check info. Selection does not change it: it names the pack, not the run.
         """
         digest = hashlib.sha256()
-        trees: list[tuple[str, Path]] = []
-        for i, root in enumerate(self._check_dirs):
-            trees.append(("checks" if i == 0 else f"checks{i}", root))
         if mappings_dir is None:
             try:
                 mappings_dir = paths.mappings_dir()
             except FileNotFoundError:
                 mappings_dir = None
-        if mappings_dir is not None and mappings_dir.is_dir():
-            trees.append(("mappings", mappings_dir))
-        entries: list[tuple[str, Path]] = []
-        for label, root in trees:
-            for path in root.rglob("*"):
-                rel = path.relative_to(root)
-                if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in rel.parts):
-                    entries.append((f"{label}/{rel.as_posix()}", path))
-        for name, path in sorted(entries):
+        for name, path in check_pack_files(self._check_dirs, mappings_dir):
             data = path.read_bytes()
             digest.update(f"{name}\0{len(data)}\0".encode())
             digest.update(data)
         digest.update(canonical_json([i.to_dict() for i in self._pack_python_info]).encode("utf-8"))
         return digest.hexdigest()
+
+
+def check_pack_files(check_dirs: Sequence[Path], mappings_dir: Path | None) -> list[tuple[str, Path]]:
+    """The files of a check pack as ``(name, path)`` sorted by name: ``checks/…`` (the first folder),
+    ``checks1/…`` (further folders) and ``mappings/…``; hidden files and ``__pycache__`` left out.
+
+    The one definition of "the pack": :meth:`CheckSet.pack_hash` hashes these files and the evidence store
+    archives them, so an archived pack always hashes back to the pack hash a scan recorded.
+    """
+    trees = [("checks" if i == 0 else f"checks{i}", Path(d)) for i, d in enumerate(check_dirs)]
+    if mappings_dir is not None and mappings_dir.is_dir():
+        trees.append(("mappings", mappings_dir))
+    entries: list[tuple[str, Path]] = []
+    for label, root in trees:
+        for path in root.rglob("*"):
+            rel = path.relative_to(root)
+            if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in rel.parts):
+                entries.append((f"{label}/{rel.as_posix()}", path))
+    return sorted(entries)

@@ -37,6 +37,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select, updat
 from sqlalchemy.engine import Connection, make_url
 
 from .. import __version__
+from ..engine.loader import check_pack_files
 from ..errors import InputError, IsmapScanError
 from ..model import Verdict, canonical_json
 from . import location, signing
@@ -137,20 +138,9 @@ def check_pack_archive(check_dirs: Sequence[Path], mappings_dir: Path | None) ->
     Same labels and file filter as :meth:`~ismap_scan.engine.CheckSet.pack_hash`, so the archive, once
     unpacked, hashes to the pack hash the scan recorded. Fixed timestamps: equal packs give equal bytes.
     """
-    trees: list[tuple[str, Path]] = [
-        (("checks" if i == 0 else f"checks{i}"), Path(d)) for i, d in enumerate(check_dirs)
-    ]
-    if mappings_dir is not None and mappings_dir.is_dir():
-        trees.append(("mappings", mappings_dir))
-    entries: list[tuple[str, Path]] = []
-    for label, root in trees:
-        for path in root.rglob("*"):
-            rel = path.relative_to(root)
-            if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in rel.parts):
-                entries.append((f"{label}/{rel.as_posix()}", path))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, path in sorted(entries):
+        for name, path in check_pack_files(check_dirs, mappings_dir):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16

@@ -19,7 +19,9 @@ HTML_500 = (
     b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
     b"<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to "
     b"complete your request. Either the server is overloaded or there is an error in the application.</p>\n"
-    + b"<p>" + b"padding " * 200 + b"</p>\n"
+    + b"<p>"
+    + b"padding " * 200
+    + b"</p>\n"
 )
 
 
@@ -89,7 +91,9 @@ def test_plain_text_body_is_one_capped_line() -> None:
 
 
 def test_aws_errors_keep_their_code_and_message() -> None:
-    body = b'{"__type": "AccessDeniedException", "message": "User: arn:aws:iam::111122223333:user/a is denied"}'
+    body = (
+        b'{"__type": "AccessDeniedException", "message": "User: arn:aws:iam::111122223333:user/a is denied"}'
+    )
     code, message = classify_error(_parse("kms", "ListKeys", 400, body, {}))
     assert (code, message) == ("AccessDeniedException", "User: arn:aws:iam::111122223333:user/a is denied")
 
@@ -105,4 +109,16 @@ def test_moto_501_is_not_implemented() -> None:
 def test_transport_errors_are_named_by_class() -> None:
     code, message = classify_error(EndpointConnectionError(endpoint_url="http://127.0.0.1:1/"))
     assert code == "EndpointConnectionError"
+    _assert_clean(message)
+
+
+def test_xml_aws_error_sent_to_a_json_client_keeps_its_code() -> None:
+    """moto answers IAM-enforcement denials of JSON-protocol calls (KMS) with the query XML error shape."""
+    body = (
+        b"<ErrorResponse><Error><Code>AccessDenied</Code><Message>User: arn:aws:sts::111122223333:assumed-role/"
+        b"r/s is not authorized to perform: kms:GetKeyRotationStatus</Message></Error></ErrorResponse>"
+    )
+    code, message = classify_error(_parse("kms", "GetKeyRotationStatus", 403, body, {}))
+    assert code == "AccessDenied"
+    assert message.endswith("is not authorized to perform: kms:GetKeyRotationStatus")
     _assert_clean(message)

@@ -115,8 +115,9 @@ def seed(
 
     Returns a :class:`SeedReport`. Raises ``ValueError`` for fewer than three distinct regions or scale < 1
     (the ground truth has one verdict per region role), and ``botocore.exceptions.ClientError`` when moto
-    refuses a call (a seeding bug, never swallowed). Takes about 5.5 s at scale 1 on a 2-core machine
-    (IAM ~2.5 s while moto builds its three EC2 region backends in parallel, ~1.5-2 s each).
+    refuses a call (a seeding bug, never swallowed). Takes about 8 s at scale 1 on a 2-core machine. Calls
+    run on one thread in a fixed order: on a server seeded by ``start_moto``/``MotoHandle.reset`` the IDs moto
+    generates are then the same every run (see ``server.py``).
     """
     distinct = tuple(dict.fromkeys(regions))
     if len(distinct) < len(ROLES):

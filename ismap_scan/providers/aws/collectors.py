@@ -123,9 +123,11 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
     message saying "has not been implemented" (moto, see ``demo/aws/server.py``) -> ``NotImplemented``; a
     body without an AWS error code (botocore then gives the HTTP status as the code, e.g. an HTML 500 page
     from a proxy, a load balancer or an emulator) -> ``HTTP<status>`` with the message
-    ``HTTP 500 without an AWS error code (<page title>)``. botocore transport and other errors -> the
-    exception class name (``EndpointConnectionError``, ``ResponseParserError``). Messages other than an AWS
-    error's own are one line, never markup, and at most 300 characters: they end up in every report.
+    ``HTTP 500 without an AWS error code (<page title>)``; if that body is an XML AWS error
+    (``<Code>AccessDenied</Code>``, as emulators send to JSON-protocol clients), its code and message.
+    botocore transport and other errors -> the exception class name (``EndpointConnectionError``,
+    ``ResponseParserError``). Messages other than an AWS error's own are one line, never markup, and at most
+    300 characters: they end up in every report.
     """
     from botocore.exceptions import ClientError
     from botocore.parsers import ResponseParserError
@@ -139,7 +141,12 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
             return "NotImplemented", _short(message)
         if not code or code.isdigit():
             # botocore found no AWS error code in the body and used the HTTP status (rest-json, json and
-            # rest-xml parsers); the "message" is then whatever the body was, often a whole HTML page.
+            # rest-xml parsers); the "message" is then whatever the body was, often a whole HTML page, or an
+            # XML AWS error an emulator or proxy sent to a JSON-protocol client: keep that error's code.
+            xml_code = _XML_CODE.search(message)
+            if xml_code:
+                xml_message = _XML_MESSAGE.search(message)
+                return xml_code.group(1), _short(html.unescape(xml_message.group(1)) if xml_message else "")
             status_text = str(status or code or "")
             head = f"HTTP {status_text} without an AWS error code" if status_text else "no AWS error code"
             detail = _short(message)
@@ -153,6 +160,8 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
 
 #: An HTML/XML tag, comment or doctype: where a non-AWS body starts inside an error text.
 _MARKUP = re.compile(r"<\s*[!?/]?[A-Za-z][^>]*>|<!--")
+_XML_CODE = re.compile(r"<Code>\s*([A-Za-z][A-Za-z0-9.]*)\s*</Code>")
+_XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 
 
