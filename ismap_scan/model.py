@@ -50,6 +50,19 @@ _SEVERITY_RANK = {
 }
 
 
+#: The fields of a result that say what was judged and how; enough to diff two scans by finding key.
+RESULT_IDENTITY_FIELDS = (
+    "check_id",
+    "verdict",
+    "severity",
+    "provider",
+    "account",
+    "region",
+    "resource_type",
+    "resource_id",
+)
+
+
 def canonical_json(obj: Any) -> str:
     """One canonical JSON text: keys sorted, UTF-8 kept (no ``\\u`` escapes), no insignificant spaces.
 

@@ -23,19 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..model import Verdict
+from ..model import RESULT_IDENTITY_FIELDS, Verdict
 
 DIFF_SCHEMA = "ismap-scan/diff/v1"
-_RESULT_FIELDS = (
-    "check_id",
-    "verdict",
-    "severity",
-    "provider",
-    "account",
-    "region",
-    "resource_type",
-    "resource_id",
-)
+_RESULT_FIELDS = RESULT_IDENTITY_FIELDS
 
 
 @dataclass

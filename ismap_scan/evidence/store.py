@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection, make_url
 from .. import __version__
 from ..engine.loader import check_pack_files
 from ..errors import InputError, IsmapScanError
-from ..model import Verdict, canonical_json
+from ..model import RESULT_IDENTITY_FIELDS, Verdict, canonical_json
 from . import location, signing
 from .blobs import BlobStore
 from .documents import (
@@ -679,16 +679,7 @@ class EvidenceStore:
 
     def verdicts(self, scan: ScanRow) -> dict[str, dict[str, str]]:
         """``finding_key → {check_id, verdict, severity, provider, account, region, resource_type, resource_id}``."""
-        cols = (
-            "check_id",
-            "verdict",
-            "severity",
-            "provider",
-            "account",
-            "region",
-            "resource_type",
-            "resource_id",
-        )
+        cols = RESULT_IDENTITY_FIELDS
         out: dict[str, dict[str, str]] = {}
         for d in self.result_dicts(scan):
             out[str(d["finding_key"])] = {"finding_key": str(d["finding_key"]), **{c: d[c] for c in cols}}
