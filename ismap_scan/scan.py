@@ -170,17 +170,6 @@ def scope_of(resources: Iterable[Resource]) -> dict[str, Any]:
     }
 
 
-@dataclass
-class ScanFiles:
-    """Paths and digests written into one scan folder."""
-
-    folder: Path
-    scan_id: str
-    snapshot: FileDigest | None = None
-    results: FileDigest | None = None
-    reports: list[Path] = field(default_factory=list)
-
-
 def new_scan_folder(output_dir: Path) -> tuple[str, Path]:
     """Create ``output_dir/<new scan ID>/``; :class:`InputError` (exit 2) when ``output_dir`` is a file or
     cannot be created or written (``/etc/passwd``, ``/proc/x``, a read-only mount)."""
