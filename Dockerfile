@@ -13,11 +13,11 @@ COPY . /src
 RUN pip install --no-compile -c constraints.txt "/src[all,postgres]" \
     && rm -rf /src \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin ismap \
-    && mkdir -p /data /work \
-    && chown ismap:ismap /data /work
+    && mkdir -p /data /scans \
+    && chown ismap:ismap /data /scans
 
 USER 10001
-WORKDIR /work
+WORKDIR /scans
 VOLUME ["/data"]
 ENTRYPOINT ["ismap-scan"]
 CMD ["--help"]

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python tools/build_catalog.py [--csv /work/shared/ismap/controls.csv] \
+    .venv/bin/python tools/build_catalog.py [--csv ../shared/ismap/controls.csv] \
         [--out mappings/ismap/2024-07/catalog.yaml]
 
 The CSV lists every part, heading and item of the governance and management criteria, every clause, category
@@ -27,7 +27,9 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CSV = Path("/work/shared/ismap/controls.csv")
+DEFAULT_CSV = (
+    Path(__file__).resolve().parents[2] / "shared" / "ismap" / "controls.csv"
+)  # ../shared beside the repo
 DEFAULT_OUT = REPO / "mappings" / "ismap" / "2024-07" / "catalog.yaml"
 
 VERSION = "2024-07"

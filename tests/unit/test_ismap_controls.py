@@ -15,7 +15,7 @@ from ismap_scan.ismap.catalog import load_catalog
 from ismap_scan.ismap.coverage import load_checkable
 
 REPO = Path(__file__).resolve().parents[2]
-CHECKABLE_MD = Path("/work/shared/ismap/CHECKABLE.md")
+CHECKABLE_MD = Path(__file__).resolve().parents[3] / "shared" / "ismap" / "CHECKABLE.md"  # ../shared
 
 
 def _run(*args: str) -> str:

@@ -26,7 +26,7 @@ from ismap_scan.mappings import (
 from ismap_scan.model import ControlRef, Resource, Result, Severity, Verdict
 
 VERSION = "2024-07"
-SHARED_CSV = Path("/work/shared/ismap/controls.csv")
+SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "ismap" / "controls.csv"  # ../shared
 REPO = Path(__file__).resolve().parents[2]
 
 #: Detailed controls whose content a configuration check can observe (CHECKABLE.md, right-hand column).
