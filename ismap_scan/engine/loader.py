@@ -351,25 +351,33 @@ def _compile_yaml(spec: _Spec, values: dict[str, Any], errors: _Errors) -> Check
     if not ok or evidence is None:
         return None
     return CheckDef(
-        id=model.id,
-        resource=model.resource,
-        severity=model.severity,
-        title=model.title.model_dump(),
-        remediation=model.remediation.model_dump(exclude_none=True),
-        rationale=model.rationale.model_dump() if model.rationale else None,
-        needs=tuple(Need.parse(p) for p in model.needs),
-        evidence=tuple(model.evidence),
-        params=values,
-        defaults=dict(model.params),
+        **_metadata(spec, values),
         kind="yaml",
-        source=spec.file,
-        line=spec.line,
         applies=model.applies,
         assert_=model.assert_,
         compiled_applies=compiled.get("applies"),
         compiled_assert=compiled["assert"],
         compiled_evidence=evidence,
     )
+
+
+def _metadata(spec: _Spec, values: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`CheckDef` fields YAML and Python checks share: metadata, needs, evidence paths, params."""
+    model = spec.model
+    return {
+        "id": model.id,
+        "resource": model.resource,
+        "severity": model.severity,
+        "title": model.title.model_dump(),
+        "remediation": model.remediation.model_dump(exclude_none=True),
+        "rationale": model.rationale.model_dump() if model.rationale else None,
+        "needs": tuple(Need.parse(p) for p in model.needs),
+        "evidence": tuple(model.evidence),
+        "params": values,
+        "defaults": dict(model.params),
+        "source": spec.file,
+        "line": spec.line,
+    }
 
 
 def _compile_evidence(spec: _Spec, errors: _Errors) -> tuple[Any, ...] | None:
@@ -389,24 +397,12 @@ def _compile_evidence(spec: _Spec, errors: _Errors) -> tuple[Any, ...] | None:
 
 def _python_def(spec: _Spec, values: dict[str, Any], errors: _Errors) -> CheckDef | None:
     assert spec.python is not None
-    model = spec.model
     evidence = _compile_evidence(spec, errors)
     if evidence is None:
         return None
     return CheckDef(
-        id=model.id,
-        resource=model.resource,
-        severity=model.severity,
-        title=model.title.model_dump(),
-        remediation=model.remediation.model_dump(exclude_none=True),
-        rationale=model.rationale.model_dump() if model.rationale else None,
-        needs=tuple(Need.parse(p) for p in model.needs),
-        evidence=tuple(model.evidence),
-        params=values,
-        defaults=dict(model.params),
+        **_metadata(spec, values),
         kind="python",
-        source=spec.file,
-        line=spec.line,
         joins=spec.joins,
         compiled_evidence=evidence,
         python=spec.python.check,
